@@ -1,0 +1,186 @@
+"""The course's nbgrader setup and a thin, checked wrapper over its API.
+
+nbgrader does the grading; this module only says how the course is laid out
+(``notebooks/`` is the source folder, one folder per section) and turns the
+API's ``{"success": False, ...}`` results into exceptions with nbgrader's own
+log attached, so a failure is never silent.
+
+The course root must be absolute: nbgrader resolves every other folder
+(release/, submitted/, autograded/, feedback/) and the gradebook from it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CELL_TIMEOUT",
+    "GradingError",
+    "Score",
+    "api",
+    "autograde",
+    "configure",
+    "course_config",
+    "export_grades",
+    "generate_assignment",
+    "generate_feedback",
+    "scores",
+    "sections",
+]
+
+SOURCE_DIR = "notebooks"
+COURSE_ID = "trilateral"
+# Seconds one cell may run while grading: an infinite loop costs this, not the batch.
+CELL_TIMEOUT = 30
+
+
+class GradingError(RuntimeError):
+    """An nbgrader step failed; the message carries nbgrader's log."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """One submission's scores as the gradebook holds them."""
+
+    student: str
+    score: float
+    max_score: float
+    code_score: float
+    max_code_score: float
+    needs_manual_grade: bool
+
+
+def _root(root: str | Path) -> Path:
+    path = Path(root).expanduser().resolve()
+    if not (path / SOURCE_DIR).is_dir():
+        raise ValueError(f"{path} is not a course folder: it has no {SOURCE_DIR}/ folder")
+    return path
+
+
+def configure(c: Any, root: str | Path) -> None:
+    """Set the course's nbgrader options on config object ``c``.
+
+    ``nbgrader_config.py`` at the top of the course calls this, and so do the
+    tests and the helpers below, so the course has one configuration.
+    """
+    root = _root(root)
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = SOURCE_DIR
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+    c.ExecutePreprocessor.timeout = CELL_TIMEOUT
+    c.ExecutePreprocessor.interrupt_on_timeout = True
+    c.Execute.timeout = CELL_TIMEOUT
+    c.ClearSolutions.code_stub = {
+        "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+    }
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+
+def course_config(root: str | Path):
+    """A fresh traitlets ``Config`` with the course's options for ``root``."""
+    from traitlets.config import Config
+
+    c = Config()
+    configure(c, root)
+    return c
+
+
+def _alembic_on_path() -> None:
+    """Put this interpreter's bin/ first on PATH if ``alembic`` is not found.
+
+    nbgrader runs the ``alembic`` executable by name when it creates or
+    upgrades a gradebook; inside a virtual environment that was not activated
+    it is not on PATH, and gradebook creation fails with FileNotFoundError.
+    """
+    if shutil.which("alembic"):
+        return
+    bindir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def api(root: str | Path):
+    """An :class:`nbgrader.apps.NbGraderAPI` for the course at ``root``."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    _alembic_on_path()
+    config = course_config(root)
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def sections(root: str | Path) -> list[str]:
+    """Section folders in ``notebooks/`` (each is an nbgrader assignment)."""
+    src = _root(root) / SOURCE_DIR
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _checked(result: dict[str, Any], what: str) -> dict[str, Any]:
+    if not result.get("success"):
+        detail = (result.get("error") or "") + (result.get("log") or "")
+        raise GradingError(f"{what} failed:\n{detail.strip()}")
+    return result
+
+
+def _section(root: Path, section: str) -> str:
+    known = sections(root)
+    if section not in known:
+        raise ValueError(f"unknown section {section!r}; the course has: {', '.join(known)}")
+    return section
+
+
+def generate_assignment(root: str | Path, section: str) -> Path:
+    """Generate the student version of ``section`` into ``release/``."""
+    root = _root(root)
+    _checked(api(root).generate_assignment(_section(root, section)), f"generating {section}")
+    return root / "release" / section
+
+
+def autograde(root: str | Path, section: str, student: str) -> None:
+    """Autograde one student's submission of ``section``."""
+    root = _root(root)
+    _checked(api(root).autograde(section, student), f"autograding {student}/{section}")
+
+
+def generate_feedback(root: str | Path, section: str, student: str | None = None) -> None:
+    """Write HTML feedback for one student (or all) into ``feedback/``."""
+    root = _root(root)
+    _checked(api(root).generate_feedback(section, student), f"feedback for {section}")
+
+
+def scores(root: str | Path, section: str) -> dict[str, Score]:
+    """Scores of every autograded submission of ``section``, by student id."""
+    from nbgrader.api import Gradebook
+
+    root = _root(root)
+    out = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
+        for sub in gb.assignment_submissions(section):
+            out[sub.student.id] = Score(
+                student=sub.student.id,
+                score=float(sub.score),
+                max_score=float(sub.max_score),
+                code_score=float(sub.code_score),
+                max_code_score=float(sub.max_code_score),
+                needs_manual_grade=bool(sub.needs_manual_grade),
+            )
+    return out
+
+
+def export_grades(root: str | Path, dest: str | Path) -> Path:
+    """Export every grade to CSV with nbgrader's own CSV exporter."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    root = _root(root)
+    dest = Path(dest).resolve()
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
+        CsvExportPlugin(to=str(dest)).export(gb)
+    return dest

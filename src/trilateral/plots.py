@@ -1,0 +1,180 @@
+"""Charts in one consistent, colour-blind-safe style, each with its source.
+
+Colours are the Okabe-Ito palette, which stays distinguishable for the common
+forms of colour blindness; every chart has a title, axis labels with units and
+a source line under it, so a chart copied into a slide still says where its
+numbers come from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["OKABE_ITO", "CATEGORY_COLOURS", "add_source", "bar_by_year", "style", "timeline"]
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "black": "#000000",
+}
+
+CATEGORY_COLOURS = {
+    "history": OKABE_ITO["reddish purple"],
+    "trade": OKABE_ITO["orange"],
+    "security": OKABE_ITO["vermillion"],
+    "diplomacy": OKABE_ITO["blue"],
+    "domestic politics": OKABE_ITO["bluish green"],
+    "public opinion": OKABE_ITO["sky blue"],
+}
+
+# Marker shapes back up the colours, so categories differ without colour too.
+_MARKERS = {
+    "history": "s",
+    "trade": "D",
+    "security": "^",
+    "diplomacy": "o",
+    "domestic politics": "v",
+    "public opinion": "P",
+}
+
+
+def _show(fig: Figure) -> Figure:
+    """Display ``fig`` once, now, and close it so no backend shows it again.
+
+    Relying on the inline backend's end-of-cell display shows a figure twice
+    under some kernels; one explicit display keeps stored outputs stable.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain Python: leave the figure open for the caller
+        return fig
+    if get_ipython() is None:
+        return fig
+    import matplotlib.pyplot as plt
+
+    display(fig)
+    plt.close(fig)
+    return fig
+
+
+def style() -> None:
+    """Apply the course style to matplotlib (idempotent)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": cycler(color=list(OKABE_ITO.values())),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 13,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 11,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "figure.figsize": (9, 4.8),
+            "figure.dpi": 100,
+            "font.size": 10,
+            "legend.frameon": False,
+        }
+    )
+
+
+def add_source(fig: Figure, text: str) -> None:
+    """Write a source line under the chart, left-aligned."""
+    if not text:
+        raise ValueError("a chart needs a source line; pass the source text")
+    fig.subplots_adjust(bottom=0.2)
+    fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=8, color="#444444", wrap=True)
+
+
+def timeline(
+    events: pd.DataFrame,
+    *,
+    title: str,
+    source: str,
+    marks: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Plot dated events in one lane per category.
+
+    ``events`` needs ``date``, ``category`` and ``title`` columns (the
+    ``events`` dataset). ``marks`` maps ISO dates to labels drawn as vertical
+    lines, e.g. ``{"2021-03-18": "essay published"}``.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    missing = {"date", "category", "title"} - set(events.columns)
+    if missing:
+        raise ValueError(f"timeline() needs columns {sorted(missing)}")
+    style()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 4.8))
+    else:
+        fig = ax.figure
+    cats = [c for c in CATEGORY_COLOURS if c in set(events["category"])]
+    for lane, cat in enumerate(cats):
+        sub = events[events["category"] == cat]
+        ax.scatter(
+            sub["date"],
+            [lane] * len(sub),
+            s=60,
+            color=CATEGORY_COLOURS[cat],
+            marker=_MARKERS[cat],
+            edgecolor="black",
+            linewidth=0.5,
+            label=f"{cat} ({len(sub)})",
+            zorder=3,
+        )
+    for when, label in (marks or {}).items():
+        x = pd.Timestamp(when)
+        ax.axvline(x, color="#333333", linestyle="--", linewidth=1)
+        ax.annotate(label, (x, len(cats) - 0.5), rotation=90, ha="right", va="top", fontsize=8)
+    ax.set_yticks(range(len(cats)), cats)
+    ax.set_ylim(-0.7, len(cats) - 0.3)
+    ax.set_xlabel("Date (year)")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    add_source(fig, source)
+    return _show(fig)
+
+
+def bar_by_year(
+    counts: pd.Series,
+    *,
+    title: str,
+    ylabel: str,
+    source: str,
+    colour: str = OKABE_ITO["blue"],
+    ax: Axes | None = None,
+) -> Figure:
+    """A bar chart of a series indexed by year, with every year labelled."""
+    import matplotlib.pyplot as plt
+
+    style()
+    if ax is None:
+        fig, ax = plt.subplots()
+    else:
+        fig = ax.figure
+    years = [int(y) for y in counts.index]
+    ax.bar(years, counts.to_numpy(), color=colour, edgecolor="black", linewidth=0.5, zorder=3)
+    ax.set_xticks(years, [str(y) for y in years], rotation=0 if len(years) <= 12 else 45)
+    ax.set_xlabel("Year")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="x", visible=False)
+    add_source(fig, source)
+    return _show(fig)
