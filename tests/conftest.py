@@ -1,0 +1,64 @@
+"""Shared fixtures: the repository, its notebooks and question banks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def section_notebooks() -> list[Path]:
+    """Every course notebook (instructor version), sorted."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*/*.ipynb"))
+
+
+def question_banks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*/questions.yaml"))
+
+
+def read_notebook(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def require_tool(name: str) -> str:
+    """Path of executable ``name``; skip without it, but fail in CI."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI=true: tests must run, not skip")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME and Jupyter folders of the test's own, as nbgrader's tests use."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home / ".jupyter"))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(home / ".local" / "share" / "jupyter"))
+    runtime = home / ".local" / "share" / "jupyter" / "runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    return home
+
+
+@pytest.fixture
+def course(tmp_path: Path, isolated_home: Path) -> Path:
+    """A temporary copy of the course: notebooks/ and nbgrader_config.py."""
+    root = tmp_path / "course"
+    shutil.copytree(
+        NOTEBOOKS, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    return root
