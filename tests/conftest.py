@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def section_notebooks() -> list[Path]:
@@ -25,17 +23,6 @@ def question_banks() -> list[Path]:
 
 def read_notebook(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def require_tool(name: str) -> str:
-    """Path of executable ``name``; skip without it, but fail in CI."""
-    found = shutil.which(name)
-    if found:
-        return found
-    message = f"{name} is not installed"
-    if IN_CI:
-        pytest.fail(f"{message}, and CI=true: tests must run, not skip")
-    pytest.skip(message)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ def test_descriptor_lists_every_csv() -> None:
 
 def test_package_validates_with_frictionless() -> None:
     import frictionless
+
     report = frictionless.Package(str(DATA / "datapackage.json")).validate()
     errors = [e.message for task in report.tasks for e in task.errors] + [
         e.message for e in report.errors
