@@ -102,6 +102,13 @@ def _edit_events(folder: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _edit_frame(folder: Path, change) -> None:
+    """Rewrite events.csv after ``change`` edits it as a DataFrame of strings."""
+    path = folder / "events.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    change(frame).to_csv(path, index=False)
+
+
 def test_missing_file_is_named(package: Path) -> None:
     (package / "events.csv").unlink()
     with pytest.raises(DataError, match=r"events\.csv: file for dataset 'events' is missing"):
@@ -115,8 +122,7 @@ def test_bad_date_names_field_and_line(package: Path) -> None:
 
 
 def test_missing_column_is_named(package: Path) -> None:
-    frame = pd.read_csv(package / "events.csv", dtype=str, keep_default_na=False)
-    frame.drop(columns=["category"]).to_csv(package / "events.csv", index=False)
+    _edit_frame(package, lambda frame: frame.drop(columns=["category"]))
     with pytest.raises(DataError, match=r"missing field\(s\) \['category'\]"):
         data.load("events", package)
 
@@ -128,16 +134,15 @@ def test_value_outside_enum_is_named(package: Path) -> None:
 
 
 def test_duplicate_key_is_named(package: Path) -> None:
-    frame = pd.read_csv(package / "events.csv", dtype=str, keep_default_na=False)
-    pd.concat([frame, frame.iloc[[0]]]).to_csv(package / "events.csv", index=False)
+    _edit_frame(package, lambda frame: pd.concat([frame, frame.iloc[[0]]]))
     with pytest.raises(DataError, match=r"field 'event_id' must be unique"):
         data.load("events", package)
 
 
 def test_empty_required_value_is_named(package: Path) -> None:
-    frame = pd.read_csv(package / "events.csv", dtype=str, keep_default_na=False)
-    frame.loc[3, "title"] = ""
-    frame.to_csv(package / "events.csv", index=False)
+    _edit_frame(
+        package, lambda frame: frame.assign(title=frame["title"].mask(frame.index == 3, ""))
+    )
     with pytest.raises(DataError, match=r"field 'title' is required but empty at line 5"):
         data.load("events", package)
 

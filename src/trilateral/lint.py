@@ -73,6 +73,7 @@ def lint_notebook(path: str | Path) -> list[str]:
         problems.append(f"{path.name}: {msg}")
 
     ids: list[str] = []
+    used: list[str] = []  # self-check ids the notebook shows
     points_by_ex: Counter[str] = Counter()
     written_points = 0.0
     text_all = ""
@@ -80,6 +81,8 @@ def lint_notebook(path: str | Path) -> list[str]:
         text = _source(cell)
         if cell["cell_type"] == "markdown":
             text_all += text + "\n"
+        else:
+            used += _WIDGET.findall(text)
         meta = cell.get("metadata", {}).get("nbgrader")
         if not meta:
             continue
@@ -124,7 +127,6 @@ def lint_notebook(path: str | Path) -> list[str]:
             say(f"no {name}")
 
     bank_path = path.parent / "questions.yaml"
-    used = notebook_facts(path)["self_checks"]
     if used:
         from .questions import QuestionError, load_bank
 
