@@ -1,4 +1,9 @@
-"""Shared fixtures: the repository, its notebooks and question banks."""
+"""Shared fixtures: the repository, its notebooks and question banks.
+
+The answer key for the graded widgets' test cells is set up by the
+repository's root ``conftest.py`` (so that nbval over ``notebooks/`` alone
+finds it too).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-
 
 def section_notebooks() -> list[Path]:
     """Every course notebook (instructor version), sorted."""

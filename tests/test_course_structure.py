@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -12,28 +13,41 @@ from conftest import ROOT, read_notebook, section_notebooks
 from trilateral.lint import lint_course, lint_notebook, notebook_facts
 
 NOTEBOOKS = section_notebooks()
-# Sections that teach a part of the essay (the start page only introduces).
-TEACHING = [p for p in NOTEBOOKS if not p.parent.name.startswith("00_")]
+GLOSSARY = ROOT / "data" / "glossary.csv"
 
 
 def test_course_lints_clean() -> None:
     assert lint_course(ROOT) == []
 
 
-@pytest.mark.parametrize("path", TEACHING, ids=lambda p: p.parent.name)
-def test_teaching_notebooks_have_the_required_exercises(path: Path) -> None:
-    facts = notebook_facts(path)
-    kinds = set()
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_every_notebook_has_the_required_exercises(path: Path) -> None:
+    """Issue 3/4 and 10: the same minimum for every section, the start page included."""
     from trilateral.questions import load_bank
 
+    facts = notebook_facts(path)
     bank = load_bank(path.parent / "questions.yaml")
-    for qid in facts["self_checks"]:
-        kinds.add(bank[qid].kind)
-    assert len(set(facts["self_checks"])) >= 3, "at least 3 self-checks"
-    assert len(kinds) >= 2, "self-checks of at least 2 kinds"
-    assert len(facts["autograded"]) >= 2, "at least 2 autograded exercises"
-    assert facts["with_hidden_tests"] >= 2, "autograded exercises need hidden tests"
+    self_checks = set(facts["self_checks"])
+    kinds = {bank[qid].kind for qid in self_checks}
+    code = [
+        n for n, ex in facts["exercises"].items() if ex["solution"] and ex["hidden"] and ex["tests"]
+    ]
+    widgets = [n for n, ex in facts["exercises"].items() if ex["widget"]]
+    assert len(self_checks) >= 4, f"at least 4 ungraded self-checks, found {len(self_checks)}"
+    assert len(kinds) >= 2, f"self-checks of at least 2 kinds, found {sorted(kinds)}"
+    assert len(code) >= 2, "at least 2 autograded code exercises with hidden tests"
     assert len(facts["written"]) >= 1, "at least one hand-graded written task"
+    assert len(facts["graded_widgets"]) >= 1, "at least one graded widget exercise"
+    assert len(widgets) >= 1 and all(facts["exercises"][n]["hidden"] for n in widgets)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_every_notebook_has_glossary_rows(path: Path) -> None:
+    with GLOSSARY.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    folder, stem = path.parent.name, path.stem
+    mine = [r for r in rows if folder in (r.get("notebook") or "") or r.get("notebook") == stem]
+    assert mine, f"data/glossary.csv has no rows for {folder}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
@@ -41,7 +55,8 @@ def test_every_bank_question_is_used(path: Path) -> None:
     from trilateral.questions import load_bank
 
     bank = load_bank(path.parent / "questions.yaml")
-    assert set(notebook_facts(path)["self_checks"]) == set(bank.ids())
+    facts = notebook_facts(path)
+    assert set(facts["self_checks"]) | set(facts["graded_widgets"]) == set(bank.ids())
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
@@ -121,3 +136,86 @@ def test_lint_catches_missing_references(broken_copy: Path) -> None:
 
     _rewrite(broken_copy, change)
     assert any(p.endswith("no references") for p in lint_notebook(broken_copy))
+
+
+# Graded widget exercises (issue 10), on the fixture course's notebook -----------------
+
+
+@pytest.fixture
+def widget_copy(tmp_path: Path) -> Path:
+    import nbformat
+    import yaml
+    from fixtures import graded_course as fx
+
+    folder = tmp_path / "notebooks" / fx.SECTION
+    folder.mkdir(parents=True)
+    nbformat.write(fx.notebook(), folder / fx.NOTEBOOK)
+    (folder / "questions.yaml").write_text(yaml.safe_dump(fx.BANK), encoding="utf-8")
+    return folder / fx.NOTEBOOK
+
+
+def test_fixture_widget_exercises_lint_clean_and_count(widget_copy: Path) -> None:
+    assert lint_notebook(widget_copy) == []
+    facts = notebook_facts(widget_copy)
+    assert facts["self_checks"] == ["fx-check"]
+    assert facts["graded_widgets"] == ["fx-graded-1", "fx-graded-2"]
+    assert facts["exercises"][2] == {
+        "solution": False,
+        "tests": ["fx-ex2-tests"],
+        "hidden": True,
+        "widget": "fx-graded-1",
+        "points": 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda nb: _cell(nb, "fx-ex2-widget")["metadata"]["nbgrader"].update(locked=False),
+            "a graded widget cell must be locked, ungraded, no solution",
+        ),
+        (
+            lambda nb: _cell(nb, "fx-ex2-widget")["metadata"].pop("nbgrader"),
+            "needs a widget cell with grade_id '<prefix>-exN-widget'",
+        ),
+        (
+            lambda nb: _cell(nb, "fx-ex2-tests").update(
+                source=_source(_cell(nb, "fx-ex2-tests")).replace("Blue", "Purple")
+            ),
+            "the key 'Purple' is not an option of 'fx-graded-1'",
+        ),
+        (
+            lambda nb: _cell(nb, "fx-ex3-tests").update(
+                source=_source(_cell(nb, "fx-ex3-tests")).replace("answers.check", "print")
+            ),
+            "no answers.check('fx-graded-2', ...) in the hidden tests",
+        ),
+        (
+            lambda nb: _cell(nb, "fx-ex2-tests").update(
+                source=_source(_cell(nb, "fx-ex2-tests")).replace("answers.require", "len")
+            ),
+            "must call answers.require('fx-graded-1') visibly",
+        ),
+        (
+            lambda nb: _cell(nb, "fx-ex3-tests").update(
+                source=_source(_cell(nb, "fx-ex3-tests")).replace("['Three', 'One']", "'One'")
+            ),
+            "the key of 'fx-graded-2' must be a list",
+        ),
+        (
+            lambda nb: nb["cells"].remove(_cell(nb, "fx-ex3-widget")),
+            "graded question 'fx-graded-2' is in the question bank but not in the notebook",
+        ),
+    ],
+    ids=["unlocked", "no-metadata", "key-not-option", "no-check", "no-require", "ms-key", "unused"],
+)
+def test_lint_catches_graded_widget_slips(widget_copy: Path, change, expected: str) -> None:
+    _rewrite(widget_copy, change)
+    problems = lint_notebook(widget_copy)
+    assert any(expected in p for p in problems), problems
+
+
+def _source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src

@@ -8,24 +8,34 @@ between), autograde with real kernels, read the scores from the gradebook.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import section_notebooks
 
-from trilateral import grading
+from trilateral import answers, grading
+from trilateral.lint import notebook_facts
 
 pytestmark = pytest.mark.slow
 
 SECTION = "02_state_of_play"
 NOTEBOOK = "state_of_play.ipynb"
-# Autograded points per exercise, from the test cells' metadata.
-EXERCISES = {"sop-ex1": 2.0, "sop-ex2": 2.0, "sop-ex3": 2.0}
-WRITTEN = 4.0
+SECTIONS = section_notebooks()
+
+
+def _points(path: Path) -> tuple[dict[int, float], dict[int, float], float]:
+    """(code exercise points, widget exercise points, written points) from metadata."""
+    facts = notebook_facts(path)
+    code = {n: ex["points"] for n, ex in facts["exercises"].items() if ex["solution"]}
+    widget = {n: ex["points"] for n, ex in facts["exercises"].items() if ex["widget"]}
+    return code, widget, sum(float(p) for _gid, p in facts["written"])
 
 
 def _cells_by_id(path: Path) -> dict[str, dict]:
@@ -38,28 +48,46 @@ def _cells_by_id(path: Path) -> dict[str, dict]:
     return out
 
 
-def _submit(root: Path, student: str, notebook: dict | Path) -> None:
+def _submit(
+    root: Path, student: str, notebook: dict | Path, section: str = SECTION, name: str = NOTEBOOK
+) -> Path:
     """Put a submission in submitted/<student>/<section>/, as collect would."""
-    dest = root / "submitted" / student / SECTION
-    shutil.copytree(root / "release" / SECTION, dest)
+    dest = root / "submitted" / student / section
+    shutil.copytree(root / "release" / section, dest)
     if isinstance(notebook, Path):
-        shutil.copy2(notebook, dest / NOTEBOOK)
+        shutil.copy2(notebook, dest / name)
     else:
-        (dest / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
+        (dest / name).write_text(json.dumps(notebook), encoding="utf-8")
+    return dest
 
 
-def _student_copy(root: Path, answers: dict[str, str]) -> dict:
-    """The released notebook with some solution cells replaced by ``answers``."""
+def _student_copy(root: Path, answers_by_id: dict[str, str]) -> dict:
+    """The released notebook with some solution cells replaced by ``answers_by_id``."""
     nb = json.loads((root / "release" / SECTION / NOTEBOOK).read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell["source"] = answers[gid]
+        if gid in answers_by_id:
+            cell["source"] = answers_by_id[gid]
     return nb
 
 
-def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
+def _page_text(path: Path) -> str:
+    raw = path.read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def _hidden_lines(path: Path) -> list[str]:
+    lines = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        src = "".join(cell["source"])
+        for block in re.findall(r"BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", src, re.S):
+            lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12]
+    return lines
+
+
+def _nbgrader(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ if env is None else env)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
@@ -71,28 +99,61 @@ def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture
+def course(course: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The course copy, with grading reading only each submission's own answers."""
+    monkeypatch.delenv(answers.ENV_DIR, raising=False)
+    return course
+
+
+@pytest.mark.parametrize("path", SECTIONS, ids=lambda p: p.parent.name)
+def test_solution_gets_full_marks_and_untouched_gets_zero(course: Path, path: Path) -> None:
+    section, name = path.parent.name, path.name
+    release = grading.generate_assignment(course, section)
+    source = course / "notebooks" / section / name
+    solved = _submit(course, "solved", source, section, name)
+    answers.write_key([source], solved)  # the right answers, as the widgets would save them
+    _submit(course, "untouched", release / name, section, name)
+    for student in ("solved", "untouched"):
+        grading.autograde(course, section, student)
+    code, widget, written = _points(source)
+    scores = grading.scores(course, section)
+    total = sum(code.values()) + sum(widget.values())
+    assert scores["solved"].code_score == total == scores["solved"].max_code_score
+    assert scores["untouched"].code_score == 0.0
+    assert scores["untouched"].max_score == total + written
+
+
 def test_whole_workflow(course: Path) -> None:
     root = course
     release = grading.generate_assignment(root, SECTION)
     released = (release / NOTEBOOK).read_text(encoding="utf-8")
     assert (release / "questions.yaml").is_file(), "the question bank travels with the release"
+    source = root / "notebooks" / SECTION / NOTEBOOK
+    code, widget, written = _points(source)
+    assert {1, 2, 3} <= set(code), "the cases below use exercises 1-3"
 
-    # The student version holds no solution and no hidden test.
+    # The student version holds no solution, no hidden test, no stored widget state.
     for secret in (
         "BEGIN SOLUTION",
         "BEGIN HIDDEN TESTS",
         "value_counts()",
         "ruling_to_controls == 247",
+        "answers.check",
         "Model answer (instructor version only)",
+        *_hidden_lines(source),
     ):
         assert secret not in released, f"{secret!r} leaked into the student version"
-    assert released.count("raise NotImplementedError()") == len(EXERCISES)
+    assert "widgets" not in json.loads(released)["metadata"]
+    assert released.count("raise NotImplementedError()") == len(code)
     assert "YOUR ANSWER HERE" in released
 
-    source_cells = _cells_by_id(root / "notebooks" / SECTION / NOTEBOOK)
+    source_cells = _cells_by_id(source)
     solution = {gid: "".join(c["source"]) for gid, c in source_cells.items()}
+    every_solution = {gid: src for gid, src in solution.items() if gid.endswith("-solution")}
 
-    _submit(root, "solved", root / "notebooks" / SECTION / NOTEBOOK)
+    solved = _submit(root, "solved", source)
+    answers.write_key([source], solved)
     _submit(root, "untouched", release / NOTEBOOK)
     _submit(
         root, "partial", _student_copy(root, {"sop-ex1-solution": solution["sop-ex1-solution"]})
@@ -101,12 +162,7 @@ def test_whole_workflow(course: Path) -> None:
         root,
         "raises",
         _student_copy(
-            root,
-            {
-                "sop-ex1-solution": solution["sop-ex1-solution"],
-                "sop-ex2-solution": "raise RuntimeError('my code is broken')",
-                "sop-ex3-solution": solution["sop-ex3-solution"],
-            },
+            root, {**every_solution, "sop-ex2-solution": "raise RuntimeError('my code is broken')"}
         ),
     )
     # Right type, wrong value: passes the visible tests, fails the hidden ones.
@@ -129,16 +185,17 @@ def test_whole_workflow(course: Path) -> None:
 
     scores = grading.scores(root, SECTION)
     autograded = {s: scores[s].code_score for s in students}
+    max_code = sum(code.values()) + sum(widget.values())
     assert autograded == {
-        "solved": 6.0,
+        "solved": max_code,
         "untouched": 0.0,
-        "partial": 2.0,
-        "raises": 4.0,
-        "plausible": 2.0,
+        "partial": code[1],
+        "raises": sum(code.values()) - code[2],
+        "plausible": code[2],
     }
     for s in students:
-        assert scores[s].max_code_score == sum(EXERCISES.values())
-        assert scores[s].max_score == sum(EXERCISES.values()) + WRITTEN
+        assert scores[s].max_code_score == max_code
+        assert scores[s].max_score == max_code + written
         # A written answer left as the stub scores 0 at once (nbgrader's rule);
         # a real answer waits for the instructor.
         assert scores[s].needs_manual_grade == (s == "solved"), s
@@ -149,6 +206,11 @@ def test_whole_workflow(course: Path) -> None:
         assert html.is_file(), f"no feedback for {s}"
     broken = (root / "feedback" / "raises" / SECTION / "state_of_play.html").read_text("utf-8")
     assert "my code is broken" in broken, "feedback shows the student's own error"
+    # Hidden tests failed for "plausible": the feedback says so but never shows them.
+    plausible = _page_text(root / "feedback" / "plausible" / SECTION / "state_of_play.html")
+    for line in _hidden_lines(source):
+        assert line not in plausible, f"hidden test shown in feedback: {line}"
+    assert "A hidden test failed" in plausible
 
     grades = grading.export_grades(root, root / "grades.csv")
     with grades.open(encoding="utf-8") as fh:
@@ -157,7 +219,7 @@ def test_whole_workflow(course: Path) -> None:
     for s in students:
         assert rows[s]["assignment"] == SECTION
         assert float(rows[s]["score"]) == autograded[s]
-        assert float(rows[s]["max_score"]) == sum(EXERCISES.values()) + WRITTEN
+        assert float(rows[s]["max_score"]) == max_code + written
 
 
 def test_release_fails_its_own_tests_and_source_passes(course: Path) -> None:
@@ -165,7 +227,10 @@ def test_release_fails_its_own_tests_and_source_passes(course: Path) -> None:
     grading.generate_assignment(course, SECTION)
     inverted = _nbgrader(course, "validate", "--invert", f"release/{SECTION}/{NOTEBOOK}")
     assert "Success! The notebook does not pass any tests." in inverted.stdout, inverted.stdout
-    solved = _nbgrader(course, "validate", f"notebooks/{SECTION}/{NOTEBOOK}")
+    key = course / "answer-key"
+    answers.write_key([course / "notebooks" / SECTION / NOTEBOOK], key)
+    env = {**os.environ, answers.ENV_DIR: str(key)}
+    solved = _nbgrader(course, "validate", f"notebooks/{SECTION}/{NOTEBOOK}", env=env)
     assert "Success! Your notebook passes all the tests." in solved.stdout, solved.stdout
 
 

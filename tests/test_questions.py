@@ -25,6 +25,24 @@ def test_every_bank_validates(path: Path) -> None:
     assert len(bank) >= 3
 
 
+def test_question_ids_are_unique_across_the_course() -> None:
+    seen: dict[str, str] = {}
+    for path in BANKS:
+        for qid in load_bank(path).ids():
+            assert qid not in seen, f"{qid!r} is in {seen.get(qid)} and {path.parent.name}"
+            seen[qid] = path.parent.name
+
+
+@pytest.mark.parametrize("path", BANKS, ids=lambda p: p.parent.name)
+def test_graded_questions_carry_no_key(path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for raw in data["questions"]:
+        if raw.get("graded"):
+            assert raw["kind"] in ("multiple_choice", "multiple_select")
+            for opt in raw["options"]:
+                assert set(opt) == {"text"}, f"{raw['id']}: options carry text only"
+
+
 def _objects(node, where="schema"):
     """Every sub-schema that describes an object with properties."""
     if isinstance(node, dict):

@@ -4,7 +4,8 @@
 and returns a :class:`Result` with a message that teaches: which choice was
 wrong and why, which item is out of place. It never raises for a learner's
 answer, however odd (nothing chosen, an unknown option, a repeated item):
-that is feedback, not an error. Only a non-question argument raises.
+that is feedback, not an error. Only a non-question argument, or a graded
+question (whose key is not in the bank), raises.
 
 Answer shapes, by kind:
 
@@ -51,6 +52,11 @@ def check(question: Question, answer: Any) -> Result:
     """Check ``answer`` against ``question`` and explain the outcome."""
     if not isinstance(question, Question):
         raise ValueError(f"check() needs a Question, got {type(question).__name__}")
+    if question.graded:
+        raise ValueError(
+            f"question {question.id!r} is graded: its key is in the notebook's hidden tests "
+            "(trilateral.answers.check), not in the question bank"
+        )
     checker = {
         "multiple_choice": _multiple_choice,
         "multiple_select": _multiple_select,

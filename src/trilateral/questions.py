@@ -1,4 +1,4 @@
-"""Question banks: self-check questions kept as data, validated strictly.
+"""Question banks: self-check and graded questions kept as data, validated strictly.
 
 Each course section keeps its questions in one YAML or JSON file beside its
 notebook (``questions.yaml``). The file is checked against
@@ -6,6 +6,11 @@ notebook (``questions.yaml``). The file is checked against
 kinds) and then for what a schema cannot say (unique ids, no repeated option).
 Errors name the file and the place in it, so an instructor who edits a
 question sees at once what to fix.
+
+A question with ``graded: true`` (multiple choice or multiple select only) is
+a graded widget exercise: its options carry no ``correct`` and no
+``feedback``, because the bank is copied into the student release; the key is
+in the notebook's hidden tests (see :mod:`trilateral.answers`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "GRADED_KINDS",
     "KINDS",
     "Option",
     "Pair",
@@ -29,6 +35,7 @@ __all__ = [
 ]
 
 KINDS = ("multiple_choice", "multiple_select", "ordering", "matching")
+GRADED_KINDS = ("multiple_choice", "multiple_select")
 SCHEMA_FILE = Path(__file__).with_name("schemas") / "question_bank.schema.json"
 
 
@@ -38,11 +45,14 @@ class QuestionError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
-    """One answer option of a choice question, with the feedback it earns."""
+    """One answer option of a choice question, with the feedback it earns.
+
+    Options of graded questions have ``correct=None`` and no feedback.
+    """
 
     text: str
-    correct: bool
-    feedback: str
+    correct: bool | None
+    feedback: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,8 @@ class Question:
     """A validated question. Which fields are filled depends on ``kind``.
 
     ``options`` for the choice kinds; ``items`` (in the right order) with
-    ``item_feedback`` for ordering; ``pairs`` for matching.
+    ``item_feedback`` for ordering; ``pairs`` for matching. ``graded`` marks a
+    graded widget question (its answer is saved, not checked at once).
     """
 
     id: str
@@ -70,6 +81,7 @@ class Question:
     items: tuple[str, ...] = ()
     item_feedback: tuple[str, ...] = ()
     pairs: tuple[Pair, ...] = ()
+    graded: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,11 @@ class QuestionBank:
         return [q.id for q in self.questions]
 
     def widget(self, question_id: str):
-        """Build the exercise widget for one question (imports ipywidgets)."""
+        """Build the widget for one question (imports ipywidgets).
+
+        A self-check gives feedback at once; a graded question saves the
+        answer when the learner presses Submit.
+        """
         from .widgets import exercise
 
         return exercise(self[question_id])
@@ -128,6 +144,7 @@ def parse_bank(data: Any, source: str = "<question bank>") -> QuestionBank:
     """Validate already-parsed bank data and build a :class:`QuestionBank`."""
     from jsonschema import Draft202012Validator
 
+    _check_graded(data, source)
     validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -153,6 +170,32 @@ def parse_bank(data: Any, source: str = "<question bank>") -> QuestionBank:
     return QuestionBank(data["section"], data["title"], tuple(questions), source)
 
 
+def _check_graded(data: Any, source: str) -> None:
+    """Clear messages for graded questions, before the schema's generic ones."""
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        return
+    for i, raw in enumerate(data["questions"]):
+        if not isinstance(raw, dict) or "graded" not in raw:
+            continue
+        where = f"{source}: questions[{i}]"
+        if not isinstance(raw["graded"], bool):
+            raise QuestionError(f"{where}.graded: {raw['graded']!r} is not true or false")
+        if not raw["graded"]:
+            continue
+        if raw.get("kind") not in GRADED_KINDS:
+            raise QuestionError(
+                f"{where}.graded: only {' and '.join(GRADED_KINDS)} questions can be graded"
+            )
+        for j, opt in enumerate(raw.get("options") or []):
+            leaked = sorted({"correct", "feedback"} & set(opt if isinstance(opt, dict) else ()))
+            if leaked:
+                raise QuestionError(
+                    f"{where}.options[{j}]: a graded question's options take no "
+                    f"{' or '.join(repr(k) for k in leaked)}: the question bank is copied "
+                    "into the student release; put the key in the notebook's hidden tests"
+                )
+
+
 def _unique(values: list[str], where: str, what: str) -> None:
     dupes = sorted({v for v in values if values.count(v) > 1})
     if dupes:
@@ -167,10 +210,13 @@ def _question(raw: dict[str, Any], where: str) -> Question:
         "prompt": raw["prompt"].strip(),
         "explanation": raw.get("explanation", "").strip(),
     }
-    if kind in ("multiple_choice", "multiple_select"):
-        opts = tuple(Option(o["text"], o["correct"], o["feedback"]) for o in raw["options"])
+    if kind in GRADED_KINDS:
+        graded = bool(raw.get("graded", False))
+        opts = tuple(
+            Option(o["text"], o.get("correct"), o.get("feedback", "")) for o in raw["options"]
+        )
         _unique([o.text for o in opts], f"{where}.options", "option texts")
-        return Question(**common, options=opts)
+        return Question(**common, options=opts, graded=graded)
     if kind == "ordering":
         texts = [it["text"] for it in raw["items"]]
         _unique(texts, f"{where}.items", "item texts")

@@ -9,12 +9,23 @@ learner's choices stay where they were.
 Tests (and curious learners) can drive a widget without a browser: set the
 ``value`` of its controls, call :meth:`Exercise.check` (what the button does)
 and read :attr:`Exercise.feedback` or :attr:`Exercise.result`.
+
+Graded questions (``graded: true`` in the bank) get a :class:`GradedExercise`
+instead: no right or wrong shown, a *Submit answer* button that saves the
+answer at once to ``answers.json`` (see :mod:`trilateral.answers`), and the
+saved answer selected again when the widget is re-created (after a kernel
+restart or on reopening the notebook). Drive it the same way: set the
+controls, call :meth:`GradedExercise.submit` (or click ``_button``), read
+:attr:`GradedExercise.status`. While nbgrader runs the notebook
+(``NBGRADER_EXECUTION`` set) a graded widget is a plain line of text: nothing
+interactive, nothing read or waited for.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import os
 import random
 
 import ipywidgets as w
@@ -24,6 +35,10 @@ from .questions import Question
 
 __all__ = [
     "Exercise",
+    "GradedExercise",
+    "GradedMultipleChoice",
+    "GradedMultipleSelect",
+    "GradedPlaceholder",
     "MatchingExercise",
     "MultipleChoiceExercise",
     "MultipleSelectExercise",
@@ -197,6 +212,211 @@ class MatchingExercise(Exercise):
         return {left: sel.value for left, sel in self.selectors.items()}
 
 
+# Graded questions -----------------------------------------------------------------
+
+_SAVED_STYLE = "border-left:4px solid #0072B2;padding:4px 8px;background:#e6f1f8"
+
+
+class GradedPlaceholder:
+    """What a graded widget cell shows while nbgrader runs the notebook."""
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+
+    def __repr__(self) -> str:
+        return (
+            f"Graded question {self.question.id!r}: the answer saved from its widget "
+            "is graded by the test cell below."
+        )
+
+
+class GradedExercise(w.VBox):
+    """A graded question: Submit saves the answer; no right or wrong is shown."""
+
+    kind_label = "graded question"
+
+    def __init__(self, question: Question, controls: list[w.Widget]) -> None:
+        from . import answers
+
+        self._answers = answers
+        self.question = question
+        self.saved: str | tuple[str, ...] | None = None
+        self._prompt = w.HTML(
+            f"<p><b>Graded question.</b> {_para(question.prompt)}</p>", layout=_FULL
+        )
+        self._button = w.Button(
+            description="Submit answer",
+            button_style="primary",
+            tooltip="Save this answer (you can change it and submit again)",
+            layout=w.Layout(width="auto"),
+        )
+        self._status = w.HTML("", layout=_FULL)
+        self._text = ""
+        self._button.on_click(lambda _b: self.submit())
+        super().__init__([self._prompt, *controls, self._button, self._status])
+        self.add_class("trilateral-exercise")
+        self.add_class("trilateral-graded")
+        self._restore()
+        for control in controls:
+            self._watch(control)
+
+    # What the subclasses provide ------------------------------------------------
+    @property
+    def answer(self):  # pragma: no cover - overridden
+        """The chosen option text (or texts); ``None`` or ``[]`` when nothing is chosen."""
+        raise NotImplementedError
+
+    def _select(self, answer) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _watch(self, control: w.Widget) -> None:
+        if isinstance(control, w.Box):
+            for child in control.children:
+                self._watch(child)
+        elif hasattr(control, "value"):
+            control.observe(lambda _change: self._changed(), names="value")
+
+    # Behaviour ------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """The message currently shown (plain text)."""
+        return self._text
+
+    def _show(self, text: str, saved: bool = False) -> None:
+        self._text = text
+        style = _SAVED_STYLE if saved else _STYLE[None]
+        self._status.value = f'<div role="status" style="{style}">{_para(text)}</div>'
+
+    @staticmethod
+    def _describe(answer) -> str:
+        return "; ".join(answer) if isinstance(answer, (list, tuple)) else str(answer)
+
+    def _restore(self) -> None:
+        try:
+            found = self._answers.entry(self.question.id)
+        except self._answers.AnswersFileError as exc:
+            self._show(f"Your saved answer could not be read: {exc} Answer again and press Submit.")
+            return
+        except OSError as exc:
+            self._show(f"Your saved answer could not be read ({exc.strerror}).")
+            return
+        if found is None:
+            self._show("Not answered yet: choose, then press Submit answer to save.")
+            return
+        self.saved = found.answer
+        self._select(found.answer)
+        self._show(
+            f"Saved answer ({_when(found.saved)}): {self._describe(found.answer)}. "
+            "You can change it and submit again until you hand in the assignment; "
+            "it is graded after that.",
+            saved=True,
+        )
+
+    def _changed(self) -> None:
+        current = self.answer
+        if self.saved is not None and _same(current, self.saved):
+            self._show(
+                f"Saved answer: {self._describe(self.saved)}. It is graded after you hand in "
+                "the assignment.",
+                saved=True,
+            )
+        elif self.saved is not None:
+            self._show("Changed but not saved: press Submit answer to save this answer.")
+
+    def submit(self) -> bool:
+        """Save the current answer (what the button does); True when saved."""
+        answer = self.answer
+        if not answer:
+            self._show("Choose an answer first, then press Submit answer.")
+            return False
+        try:
+            note = self._answers.save(self.question.id, answer)
+        except self._answers.AnswersFileError as exc:
+            self._show(f"Not saved: {exc}")
+            return False
+        except OSError as exc:
+            log.exception("saving the answer to %s failed", self.question.id)
+            self._show(
+                f"Not saved: the answers file could not be written ({exc.strerror or exc}). "
+                "Your earlier saved answers are unchanged; try again."
+            )
+            return False
+        self.saved = tuple(answer) if isinstance(answer, list) else answer
+        when = _when(str(self._answers.load().get(self.question.id, {}).get("saved", "")))
+        text = (
+            f"Saved ({when}): {self._describe(answer)}. You can change it and submit again "
+            "until you hand in the assignment; it is graded after that."
+        )
+        self._show(f"{text} {note}".strip(), saved=True)
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{self.kind_label} {self.question.id!r}>"
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ").replace("+00:00", " UTC")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return set(a or ()) == set(b or ())
+
+
+class GradedMultipleChoice(GradedExercise):
+    """A graded question: pick one option."""
+
+    kind_label = "graded multiple-choice question"
+
+    def __init__(self, question: Question) -> None:
+        self.choices = w.RadioButtons(
+            options=[(o.text, i) for i, o in enumerate(question.options)],
+            value=None,
+            layout=_FULL,
+        )
+        super().__init__(question, [self.choices])
+
+    @property
+    def answer(self) -> str | None:
+        i = self.choices.value
+        return None if i is None else self.question.options[i].text
+
+    def _select(self, answer) -> None:
+        texts = [o.text for o in self.question.options]
+        if answer in texts:
+            self.choices.value = texts.index(answer)
+
+
+class GradedMultipleSelect(GradedExercise):
+    """A graded question: tick every option that applies."""
+
+    kind_label = "graded multiple-select question"
+
+    def __init__(self, question: Question) -> None:
+        self.boxes = [
+            w.Checkbox(value=False, description=o.text, indent=False, layout=_FULL)
+            for o in question.options
+        ]
+        super().__init__(question, [w.VBox(self.boxes)])
+
+    @property
+    def answer(self) -> list[str]:
+        pairs = zip(self.question.options, self.boxes, strict=True)
+        return [o.text for o, box in pairs if box.value]
+
+    def _select(self, answer) -> None:
+        chosen = {answer} if isinstance(answer, str) else set(answer)
+        for opt, box in zip(self.question.options, self.boxes, strict=True):
+            box.value = opt.text in chosen
+
+
+_GRADED = {
+    "multiple_choice": GradedMultipleChoice,
+    "multiple_select": GradedMultipleSelect,
+}
+
+
 _CLASSES = {
     "multiple_choice": MultipleChoiceExercise,
     "multiple_select": MultipleSelectExercise,
@@ -205,10 +425,18 @@ _CLASSES = {
 }
 
 
-def exercise(question: Question) -> Exercise:
-    """Build the widget for ``question`` according to its kind."""
+def exercise(question: Question):
+    """Build the widget for ``question`` according to its kind.
+
+    A graded question gives a :class:`GradedExercise`, or under nbgrader a
+    :class:`GradedPlaceholder`.
+    """
     if not isinstance(question, Question):
         raise ValueError(f"exercise() needs a Question, got {type(question).__name__}")
+    if question.graded:
+        if os.environ.get("NBGRADER_EXECUTION"):
+            return GradedPlaceholder(question)
+        return _GRADED[question.kind](question)
     try:
         cls = _CLASSES[question.kind]
     except KeyError:
