@@ -10,15 +10,22 @@ export PATH := $(BIN):$(PATH)
 # Jupyter servers started as root (containers, CI) need --allow-root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 START  := student/00_start_here/start_here.ipynb
+# axe-core, the accessibility engine the browser tests inject into pages.
+AXE_VERSION := 4.11.4
+AXE    := build/axe/node_modules/axe-core/axe.min.js
+SECTION ?= 00_start_here
 
-.PHONY: help env lab student test lint execute clean
+.PHONY: help env lab student test lint execute app lite bench clean
 
 help:
 	@echo "make lab      set up (first time only) and open the course in JupyterLab"
 	@echo "make test     set up (first time only) and run every test"
 	@echo "make student  create the student copies that are missing (never overwrites)"
-	@echo "make execute  re-run the instructor notebooks and store their outputs"
+	@echo "make execute  re-run the instructor notebooks and store their outputs (NB=one.ipynb)"
 	@echo "make lint     ruff over the helper module and tests"
+	@echo "make app SECTION=02_state_of_play   a section's self-checks as a web page (Voila)"
+	@echo "make lite     build a zero-install JupyterLite site into build/lite"
+	@echo "make bench    measure notebook time, kernel memory and grading speed"
 	@echo "make clean    remove generated course folders (release/, autograded/, ...)"
 
 $(STAMP): pyproject.toml
@@ -36,16 +43,33 @@ student: env
 lab: student
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(START)
 
-test: env
-	$(BIN)/ruff check src tests
+$(AXE):
+	npm install --no-save --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION)
+
+test: env $(AXE)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: env
 	$(BIN)/ruff check src tests
 
+# The graded-widget test cells check saved answers: run with the answer key
+# (read from the notebooks' hidden tests) in a scratch folder, never in notebooks/.
+NB ?= notebooks/*/*.ipynb
 execute: env
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=300 notebooks/*/*.ipynb
+	@key=$$(mktemp -d) && \
+	$(BIN)/python -m trilateral.answers notebooks/*/*.ipynb --into $$key >/dev/null && \
+	TRILATERAL_ANSWERS_DIR=$$key $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=300 $(NB); rc=$$?; rm -rf $$key; exit $$rc
+
+app: env
+	$(BIN)/python -m trilateral.app $(SECTION) --course-root $(CURDIR)
+
+lite: env
+	$(BIN)/python -m trilateral.lite --course-root $(CURDIR) --out build/lite
+
+bench: env
+	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf release submitted autograded feedback gradebook.db grades.csv
+	rm -rf release submitted autograded feedback gradebook.db grades.csv build/app build/lite

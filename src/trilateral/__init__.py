@@ -15,17 +15,25 @@ pandas, matplotlib and ipywidgets load only when a notebook needs them.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "answers",
+    "app",
     "checkers",
+    "cli",
     "data",
+    "feedback",
+    "forecasts",
     "grading",
     "lint",
+    "lite",
     "plots",
     "questions",
+    "render",
+    "simulation",
+    "triangle",
     "widgets",
     "workspace",
 )
@@ -33,7 +41,7 @@ _SUBMODULES = (
 __all__ = ["__version__", *_SUBMODULES]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

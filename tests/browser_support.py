@@ -1,0 +1,197 @@
+"""Real servers and a real browser for the tests that need them.
+
+JupyterLab and Voilà are started as subprocesses on 127.0.0.1, on a free
+port, with a token and a HOME of their own; Chromium is Debian's, driven by
+Playwright. Nothing here is a stand-in: if a part is missing the tests skip,
+except under ``CI=true``, where they fail, so a green CI run means the
+browser tests really ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_FLAGS",
+    "Server",
+    "browser",
+    "free_port",
+    "isolated_env",
+    "jupyter_server",
+    "need",
+]
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags the machine needs: no sandbox as root, and no background traffic
+# (its connections are refused on a closed network).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip when a tool is missing, but fail under CI, where it must be there."""
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """Environment for a server with a HOME and Jupyter folders of its own."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env.update(
+        HOME=str(home),
+        PATH=bindir + os.pathsep + env.get("PATH", ""),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
+        IPYTHONDIR=str(home / ".ipython"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / ".jupyter/lab/user-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / ".jupyter/lab/workspaces"),
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+    )
+    env.pop("NBGRADER_EXECUTION", None)
+    # No news or update toasts over the notebook in screenshots.
+    settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8"
+    )
+    return env
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    process: subprocess.Popen
+    log: Path
+
+    def api(self, path: str, method: str = "GET") -> object:
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        """Delete every kernel session, so the next notebook starts fresh."""
+        for session in self.api("/api/sessions"):  # type: ignore[union-attr]
+            self.api(f"/api/sessions/{session['id']}", method="DELETE")
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not answer in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def jupyter_server(root_dir: Path, home: Path, app: str = "lab") -> Iterator[Server]:
+    """Run JupyterLab on the folder ``root_dir`` (``app="lab"``), or Voilà on the
+    notebook ``root_dir`` (``app="voila"``), until the block ends."""
+    port = free_port()
+    token = secrets.token_hex(16)
+    env = isolated_env(home)
+    log = home / f"{app}-server.log"
+    if app == "lab":
+        cmd = [
+            sys.executable, "-m", "jupyterlab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
+            "--ServerApp.port_retries=0",
+        ]
+        if hasattr(os, "getuid") and os.getuid() == 0:
+            cmd.append("--allow-root")
+        probe = f"http://127.0.0.1:{port}/api/status?token={token}"
+    elif app == "voila":
+        cmd = [
+            sys.executable, "-m", "voila", str(root_dir), "--no-browser",
+            f"--port={port}", "--Voila.ip=127.0.0.1", f"--token={token}",
+            "--Voila.port_retries=0",
+        ]
+        probe = f"http://127.0.0.1:{port}/voila/static/favicon.ico"
+        root_dir = root_dir.parent
+    else:
+        raise ValueError(f"unknown app {app!r}")
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            cmd, cwd=root_dir, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", token, process, log)
+    try:
+        _wait_for(probe, process, log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def browser(user_data: Path) -> Iterator[object]:
+    """A Playwright Chromium browser (Debian's binary), closed afterwards."""
+    need(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+         "Chromium is not installed (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - it is a test dependency
+        need(False, "playwright is not installed")
+        raise
+    user_data.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(user_data),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
