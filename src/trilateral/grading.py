@@ -29,8 +29,13 @@ __all__ = [
     "export_grades",
     "generate_assignment",
     "generate_feedback",
+    "load_config",
+    "notebook_names",
+    "record_failure",
     "scores",
     "sections",
+    "set_due_date",
+    "submissions",
 ]
 
 SOURCE_DIR = "notebooks"
@@ -81,6 +86,21 @@ def configure(c: Any, root: str | Path) -> None:
         "python": "# YOUR CODE HERE\nraise NotImplementedError()",
     }
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    # Cap stored output by size as well as by lines (one huge line passes LimitOutput).
+    c.Autograde.autograde_preprocessors = _autograde_preprocessors()
+    __import__("trilateral.feedback", fromlist=["register"]).register(c)  # hide hidden tests
+
+
+def _autograde_preprocessors() -> list:
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import LimitOutput
+
+    from .outputlimit import LimitOutputSize
+
+    chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    if LimitOutputSize not in chain:
+        chain.insert(chain.index(LimitOutput) + 1, LimitOutputSize)
+    return chain
 
 
 def course_config(root: str | Path):
@@ -90,6 +110,25 @@ def course_config(root: str | Path):
     c = Config()
     configure(c, root)
     return c
+
+
+def load_config(root: str | Path, extra: Any = None):
+    """The course's options, then ``nbgrader_config.py`` of ``root`` if any, then ``extra``.
+
+    The course folder's own ``nbgrader_config.py`` is where an instructor sets
+    the exchange, a late-submission policy or a different time limit; every
+    command of the ``trilateral`` tool reads it.
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = _root(root)
+    config = course_config(root)
+    if (root / "nbgrader_config.py").is_file():
+        loader = PyFileConfigLoader("nbgrader_config.py", path=str(root))
+        config.merge(loader.load_config())
+    if extra is not None:
+        config.merge(extra)
+    return config
 
 
 def _alembic_on_path() -> None:
@@ -105,13 +144,16 @@ def _alembic_on_path() -> None:
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def api(root: str | Path):
-    """An :class:`nbgrader.apps.NbGraderAPI` for the course at ``root``."""
+def api(root: str | Path, extra: Any = None):
+    """An :class:`nbgrader.apps.NbGraderAPI` for the course at ``root``.
+
+    ``extra`` (a traitlets ``Config``) is merged over the course's options.
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     _alembic_on_path()
-    config = course_config(root)
+    config = load_config(root, extra)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
 
@@ -184,3 +226,52 @@ def export_grades(root: str | Path, dest: str | Path) -> Path:
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
         CsvExportPlugin(to=str(dest)).export(gb)
     return dest
+
+
+def notebook_names(root: str | Path, section: str) -> list[str]:
+    """File names of the notebooks of ``section`` (what a submission must contain)."""
+    root = _root(root)
+    folder = root / SOURCE_DIR / _section(root, section)
+    return sorted(p.name for p in folder.glob("*.ipynb"))
+
+
+def submissions(root: str | Path, section: str) -> list[str]:
+    """Ids of the students with a folder ``submitted/<student>/<section>/``."""
+    root = _root(root)
+    base = root / "submitted"
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / section).is_dir())
+
+
+def _gradebook(root: Path):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID)
+
+
+def set_due_date(root: str | Path, section: str, due: str) -> None:
+    """Set (or move) the due date of ``section`` in the gradebook."""
+    root = _root(root)
+    _alembic_on_path()
+    with _gradebook(root) as gb:
+        gb.update_or_create_assignment(_section(root, section), duedate=due)
+
+
+def record_failure(root: str | Path, section: str, student: str) -> None:
+    """Give a submission nbgrader could not grade a deterministic 0.
+
+    Every automatic score of the submission becomes 0 and stops waiting for
+    manual grading; scores an instructor entered by hand are kept. The
+    submission row is created if nbgrader had not got that far.
+    """
+    root = _root(root)
+    _alembic_on_path()
+    with _gradebook(root) as gb:
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(section, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+        gb.db.commit()

@@ -1,0 +1,345 @@
+"""Autograde a whole class in parallel, safely.
+
+Each submission is graded by nbgrader's own ``NbGraderAPI.autograde`` (and its
+feedback by ``generate_feedback``) inside a pool of worker processes, each
+with its kernels started through :mod:`trilateral.sandbox`. The parent
+process only hands out students and watches the clock:
+
+* a worker gets one student at a time, so every submission is graded exactly
+  once per run, by exactly one process;
+* a submission that runs past its deadline is stopped by killing its worker
+  (its kernel dies with it) and a fresh worker takes over the rest;
+* a gradebook write that meets "database is locked" is retried;
+* a submission nbgrader cannot grade (not a notebook, kernel died, a loop that
+  ignores interrupts, ...) gets a deterministic 0 through
+  :func:`trilateral.grading.record_failure`, a reason in plain words, and an
+  HTML feedback page saying what went wrong. Nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import multiprocessing as mp
+import os
+import queue
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import grading, sandbox
+
+__all__ = ["Outcome", "diagnose", "grade_section", "write_failure_feedback"]
+
+_DB_TROUBLE = ("database is locked", "error accessing the nbgrader database")
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission."""
+
+    student: str
+    ok: bool
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    attempts: int = 1
+
+
+def _package_repo() -> Path | None:
+    repo = Path(__file__).resolve().parents[2]
+    return repo if (repo / "pyproject.toml").is_file() else None
+
+
+def _extra_config(timeout: int | None):
+    from traitlets.config import Config
+
+    extra = Config()
+    extra.Execute.kernel_name = sandbox.KERNEL_NAME
+    if timeout is not None:
+        extra.Execute.timeout = timeout
+        extra.ExecutePreprocessor.timeout = timeout
+    return extra
+
+
+def _grade_one(root: str, section: str, student: str, force: bool, timeout: int | None,
+               retries: int = 6) -> dict:
+    """Autograde and write feedback for one student (runs in a worker)."""
+    api = grading.api(root, _extra_config(timeout))
+    log = ""
+    attempts = 0
+    for attempts in range(1, retries + 1):  # noqa: B007
+        result = api.autograde(section, student, force=force, create=True)
+        log = (result.get("log") or "") + (result.get("error") or "")
+        if result.get("success") or not any(t in log for t in _DB_TROUBLE):
+            break
+        time.sleep(0.2 + random.random() * attempts)
+    ok = bool(result.get("success")) and (Path(root) / "autograded" / student / section).is_dir()
+    notes = _notes(Path(root), section, student, log) if ok else []
+    if ok:
+        fb = api.generate_feedback(section, student, force=True)
+        if not fb.get("success"):
+            log += (fb.get("log") or "") + (fb.get("error") or "")
+        elif notes:
+            _add_notes_to_feedback(Path(root), section, student, notes)
+    return {"ok": ok, "log": log, "attempts": attempts, "notes": notes}
+
+
+def _add_notes_to_feedback(root: Path, section: str, student: str, notes: list[str]) -> None:
+    """Put the grader's notes at the top of each feedback page of the student."""
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    box = (f'<div class="trilateral-grading-notes" role="note" style="border:2px solid #D55E00;'
+           f'padding:0.5em 1em;margin:1em"><strong>Notes from the grader:</strong>'
+           f"<ul>{items}</ul></div>")
+    for page in (root / "feedback" / student / section).glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if "trilateral-grading-notes" in text:
+            continue
+        at = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+        page.write_text(text[:at] + box + text[at:], encoding="utf-8")
+
+
+def _worker(root: str, section: str, force: bool, timeout: int | None, jupyter_path: str,
+            tasks, results) -> None:
+    os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+    os.environ.pop("TRILATERAL_ANSWERS_DIR", None)
+    for student in iter(tasks.get, None):
+        results.put(("start", os.getpid(), student, None))
+        try:
+            payload = _grade_one(root, section, student, force, timeout)
+        except Exception as exc:  # the tool's own failure for this student, reported
+            payload = {"ok": False, "log": f"{type(exc).__name__}: {exc}", "attempts": 1}
+        results.put(("done", os.getpid(), student, payload))
+
+
+def diagnose(root: str | Path, section: str, student: str, log: str = "") -> str:
+    """A one-line, plain reason why nbgrader could not grade a submission."""
+    root = Path(root)
+    folder = root / "submitted" / student / section
+    expected = grading.notebook_names(root, section)
+    present = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
+    for name in expected:
+        path = folder / name
+        if not path.exists():
+            others = [p for p in present if p not in expected]
+            if others:
+                return (f"{name} is missing; the submission has {', '.join(others)} instead "
+                        f"(renamed? the notebook must keep the name {name})")
+            return f"{name} is missing from the submission"
+        if path.stat().st_size == 0:
+            return f"{name} is an empty file"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            return f"{name} is not a text file"
+        except json.JSONDecodeError as err:
+            return f"{name} is not valid notebook JSON ({err.msg}, line {err.lineno})"
+        if not isinstance(data, dict) or "cells" not in data:
+            return f"{name} is JSON but not a notebook (no cells)"
+    if "Timeout waiting for IOPub output" in log or "CellTimeoutError" in log:
+        return ("a cell was still running after the time limit and did not stop when "
+                "interrupted (for example a loop that catches KeyboardInterrupt)")
+    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+        return ("the Python kernel stopped while running the notebook "
+                "(for example os._exit() or a crash)")
+    if "UnresponsiveKernelError" in log or "became unresponsive" in log:
+        return "the kernel stopped responding and could not be interrupted"
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "Error" in ln or "error" in ln]
+    return (errors or lines or ["nbgrader could not grade the submission"])[-1][:300]
+
+
+def _graded_cells(path: Path) -> dict[str, dict] | None:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _notes(root: Path, section: str, student: str, log: str) -> list[str]:
+    """What the student changed that nbgrader silently repaired or skipped."""
+    notes = []
+    for name in grading.notebook_names(root, section):
+        release = _graded_cells(root / "release" / section / name)
+        mine = _graded_cells(root / "submitted" / student / section / name)
+        if release is None or mine is None:
+            continue
+        deleted = sorted(set(release) - set(mine))
+        edited = sorted(
+            gid for gid, cell in release.items()
+            if gid in mine and not cell["metadata"]["nbgrader"].get("solution")
+            and cell["metadata"]["nbgrader"].get("locked", False)
+            and _source(mine[gid]).strip() != _source(cell).strip()
+        )
+        if deleted:
+            notes.append(f"{name}: deleted cells {', '.join(deleted)}; a deleted graded cell "
+                         "scores 0 (start again from the released notebook to get them back)")
+        if edited:
+            notes.append(f"{name}: edited read-only cells {', '.join(edited)}; nbgrader "
+                         "graded with the course's version instead")
+    if "Skipping unknown notebook" in log:
+        notes.append("extra notebooks in the submission were ignored")
+    if "No submitted file" in log:
+        notes.append("a notebook of the section is missing and scored 0")
+    return notes
+
+
+def write_failure_feedback(root: str | Path, section: str, student: str, reason: str) -> None:
+    """An HTML feedback page, per notebook of the section, saying why it scored 0."""
+    root = Path(root)
+    dest = root / "feedback" / student / section
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in grading.notebook_names(root, section):
+        page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(name)}: not graded</title></head>
+<body>
+<h1>{html.escape(section)}: your submission could not be graded</h1>
+<p><strong>What went wrong:</strong> {html.escape(reason)}.</p>
+<p>Every automatically graded item of this assignment is recorded as 0 points.
+Fix the problem and resubmit before the due date, or ask your instructor,
+who can grade a corrected copy again.</p>
+</body></html>
+"""
+        (dest / (Path(name).stem + ".html")).write_text(page, encoding="utf-8")
+
+
+def _fail(root: Path, section: str, student: str, reason: str) -> None:
+    shutil.rmtree(root / "autograded" / student / section, ignore_errors=True)
+    for attempt in range(10):
+        try:
+            grading.record_failure(root, section, student)
+            break
+        except Exception as exc:  # database is locked while workers write
+            if "locked" not in str(exc) or attempt == 9:
+                raise
+            time.sleep(0.3 * (attempt + 1))
+    write_failure_feedback(root, section, student, reason)
+
+
+def grade_section(
+    root: str | Path,
+    section: str,
+    students: list[str],
+    *,
+    jobs: int = 1,
+    force: bool = False,
+    timeout: int | None = None,
+    deadline: float | None = None,
+    limits: sandbox.Limits | None = None,
+    exchange_root: str | None = None,
+    progress: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Autograde ``students``' submissions of ``section`` with ``jobs`` workers.
+
+    ``timeout`` is the per-cell limit (default: the course's), ``deadline``
+    the limit for one whole submission in seconds (default: 10 cell timeouts
+    plus a minute).
+    """
+    root = Path(root).resolve()
+    limits = limits or sandbox.Limits()
+    config = grading.load_config(root)
+    cell_timeout = timeout or int(config.Execute.get("timeout", grading.CELL_TIMEOUT))
+    deadline = deadline or 10 * cell_timeout + 60
+    if exchange_root is None and "Exchange" in config and "root" in config.Exchange:
+        exchange_root = config.Exchange.root
+    extra = (exchange_root,) if exchange_root else ()
+    roots = [root] + ([_package_repo()] if _package_repo() else [])
+    hide = sandbox.hidden_paths(*roots, extra=extra)
+
+    kernels = tempfile.mkdtemp(prefix="trilateral-kernels-")
+    sandbox.install_kernelspec(kernels, hide, limits)
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    todo = list(students)
+    workers: dict[int, tuple] = {}  # pid -> (process, task queue)
+    running: dict[int, tuple[str, float]] = {}
+    outcomes: dict[str, Outcome] = {}
+
+    def start_worker() -> None:
+        tasks = ctx.Queue()
+        proc = ctx.Process(target=_worker, daemon=True,
+                           args=(str(root), section, force, timeout, kernels, tasks, results))
+        proc.start()
+        workers[proc.pid] = (proc, tasks)
+        feed(proc.pid)
+
+    def feed(pid: int) -> None:
+        if todo:
+            workers[pid][1].put(todo.pop(0))
+        else:
+            workers[pid][1].put(None)
+
+    def finish(student: str, outcome: Outcome) -> None:
+        outcomes[student] = outcome
+        if progress:
+            progress(outcome)
+
+    try:
+        for _ in range(max(1, min(jobs, len(todo)))):
+            start_worker()
+        while len(outcomes) < len(students):
+            try:
+                kind, pid, student, payload = results.get(timeout=0.5)
+            except queue.Empty:
+                kind = None
+            if kind == "start":
+                running[pid] = (student, time.monotonic())
+            elif kind == "done":
+                _, started = running.pop(pid, (student, time.monotonic()))
+                seconds = time.monotonic() - started
+                ok = payload["ok"] and (root / "autograded" / student / section).is_dir()
+                log = payload["log"]
+                if ok:
+                    finish(student, Outcome(student, True, "", payload.get("notes", []), seconds,
+                                            payload["attempts"]))
+                else:
+                    reason = diagnose(root, section, student, log)
+                    _fail(root, section, student, reason)
+                    finish(student, Outcome(student, False, reason, [], seconds,
+                                            payload["attempts"]))
+                if pid in workers:
+                    feed(pid)
+            now = time.monotonic()
+            for pid, (proc, _) in list(workers.items()):
+                task = running.get(pid)
+                late = task is not None and now - task[1] > deadline
+                dead = not proc.is_alive()
+                if not (late or (dead and task)):
+                    if dead:
+                        workers.pop(pid)
+                    continue
+                proc.kill()
+                proc.join(5)
+                workers.pop(pid)
+                running.pop(pid, None)
+                student = task[0]
+                reason = (f"grading stopped after {deadline:.0f} seconds "
+                          "(the notebook ran too long)"
+                          if late else "the grading process crashed on this submission")
+                _fail(root, section, student, reason)
+                finish(student, Outcome(student, False, reason, [], now - task[1]))
+                if todo:
+                    start_worker()
+            if not workers and todo:
+                start_worker()
+    finally:
+        for proc, tasks in workers.values():
+            if proc.is_alive():
+                tasks.put(None)
+        for proc, _ in workers.values():
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        shutil.rmtree(kernels, ignore_errors=True)
+    return [outcomes[s] for s in students]

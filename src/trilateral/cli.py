@@ -1,0 +1,354 @@
+"""``trilateral``: the instructor's command line, a thin layer over nbgrader.
+
+    trilateral release [SECTION ...]          student versions (and the exchange, if set)
+    trilateral due SECTION DATETIME           set or move a due date
+    trilateral collect [SECTION ...]          from the exchange, or --zip FILE from an LMS
+    trilateral grade [SECTION ...]            autograde, feedback, grades CSV, summary
+    trilateral return [SECTION ...]           release feedback through the exchange
+    trilateral export [--csv FILE]            grades (with manual grades) to CSV
+
+Every command works on the course folder given by ``--course-root`` (default:
+the current folder) and reads its ``nbgrader_config.py``. Errors are one
+line on standard error. The exit status is 0 when the tool did its job, even
+if some students' code failed (those are reported and scored 0); 2 for a
+usage error (missing course, unknown section, no submissions); 1 when an
+nbgrader step itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with what was asked: reported in one line, exit status 2."""
+
+
+def _course(args) -> Path:
+    from . import grading
+
+    root = Path(args.course_root).expanduser().resolve()
+    if not root.is_dir():
+        raise UsageError(f"course folder {root} does not exist")
+    if not (root / grading.SOURCE_DIR).is_dir():
+        raise UsageError(f"{root} is not a course folder: it has no {grading.SOURCE_DIR}/ folder")
+    return root
+
+
+def _sections(root: Path, asked: list[str]) -> list[str]:
+    from . import grading
+
+    known = grading.sections(root)
+    unknown = [s for s in asked if s not in known]
+    if unknown:
+        raise UsageError(f"unknown section {unknown[0]!r}; the course has: {', '.join(known)}")
+    return asked or known
+
+
+def _exchange_configured(root: Path) -> bool:
+    from . import grading
+
+    config = grading.load_config(root)
+    return "Exchange" in config and "root" in config.Exchange
+
+
+def _checked(result: dict, what: str) -> dict:
+    from . import grading
+
+    return grading._checked(result, what)
+
+
+def cmd_release(args) -> int:
+    from . import grading
+
+    root = _course(args)
+    sections = _sections(root, args.sections)
+    api = grading.api(root)
+    exchange = _exchange_configured(root)
+    for section in sections:
+        _checked(api.generate_assignment(section, force=True), f"generating {section}")
+        if args.due:
+            grading.set_due_date(root, section, args.due)
+        line = f"{section}: student version in release/{section}/"
+        if exchange:
+            if args.force:
+                api.unrelease(section)
+            _checked(api.release_assignment(section), f"releasing {section} to the exchange")
+            line += ", released to the exchange"
+        print(line)
+    return EXIT_OK
+
+
+def cmd_due(args) -> int:
+    from nbgrader.utils import parse_utc
+
+    from . import grading
+
+    root = _course(args)
+    (section,) = _sections(root, [args.section])
+    try:
+        due = parse_utc(args.datetime)
+    except (ValueError, OverflowError) as err:
+        raise UsageError(f"cannot read the date {args.datetime!r}: {err}") from None
+    grading.set_due_date(root, section, args.datetime)
+    print(f"{section}: due {due.isoformat(sep=' ')} UTC")
+    return EXIT_OK
+
+
+def cmd_collect(args) -> int:
+    from . import grading
+
+    root = _course(args)
+    if args.zip:
+        zip_path = Path(args.zip).expanduser().resolve()
+        if not zip_path.is_file():
+            raise UsageError(f"no such file: {zip_path}")
+        if len(args.sections) != 1:
+            raise UsageError("--zip needs exactly one SECTION (the assignment the download is for)")
+        (section,) = _sections(root, args.sections)
+        return _zip_collect(root, section, zip_path, args.regexp)
+    if not _exchange_configured(root):
+        raise UsageError("no exchange is configured (set c.Exchange.root in nbgrader_config.py), "
+                         "or use --zip FILE for a download from your learning platform")
+    api = grading.api(root)
+    for section in _sections(root, args.sections):
+        _checked(api.collect(section), f"collecting {section}")
+        print(f"{section}: {len(grading.submissions(root, section))} submissions in submitted/")
+    return EXIT_OK
+
+
+def _zip_collect(root: Path, section: str, zip_path: Path, regexp: str) -> int:
+    from nbgrader.apps import ZipCollectApp
+    from traitlets.config import Config
+
+    from . import grading
+
+    archive = root / "downloaded" / section / "archive"
+    archive.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(zip_path, archive / zip_path.name)
+    extra = Config()
+    extra.FileNameCollectorPlugin.named_regexp = regexp
+    extra.ZipCollectApp.force = True
+    grading._alembic_on_path()
+    app = ZipCollectApp(config=grading.load_config(root, extra))
+    app.initialize([section])
+    app.start()
+    print(f"{section}: {len(grading.submissions(root, section))} submissions in submitted/")
+    return EXIT_OK
+
+
+def cmd_grade(args) -> int:
+    from . import batch, grading, report, sandbox
+
+    root = _course(args)
+    named = bool(args.sections)
+    sections = _sections(root, args.sections)
+    todo = {s: grading.submissions(root, s) for s in sections}
+    if args.students:
+        wanted = set(args.students.split(","))
+        todo = {s: [x for x in v if x in wanted] for s, v in todo.items()}
+    empty = [s for s, v in todo.items() if not v]
+    if named and empty:
+        raise UsageError(f"no submissions for {empty[0]} in {root / 'submitted'}/*/{empty[0]}/")
+    todo = {s: v for s, v in todo.items() if v}
+    if not todo:
+        raise UsageError(f"no submissions to grade in {root / 'submitted'}/")
+    limits = sandbox.Limits(memory_mb=args.memory_mb, file_mb=sandbox.Limits.file_mb,
+                            output_chars=args.output_chars)
+    api = grading.api(root)
+    reports = root / "reports"
+    for section, students in todo.items():
+        # nbgrader needs the assignment (and its cells) in the gradebook first;
+        # an assignment already there is left as it is (scores stay comparable).
+        if not _in_gradebook(root, section):
+            _checked(api.generate_assignment(section, force=True), f"generating {section}")
+        bar = _progress(len(students), section, args.quiet)
+        outcomes = batch.grade_section(
+            root, section, students, jobs=args.jobs, force=args.force, timeout=args.timeout,
+            deadline=args.deadline, limits=limits, progress=lambda _o, b=bar: b.update(1),
+        )
+        bar.close()
+        scores = grading.scores(root, section)
+        summary = report.summarize(section, scores, outcomes)
+        png = report.histogram(summary, scores, reports / f"{section}-histogram.png")
+        for line in summary.lines():
+            print(line)
+        print(f"  histogram: {png.relative_to(root)}")
+    csv_path = Path(args.csv) if args.csv else root / "grades.csv"
+    if not csv_path.is_absolute():
+        csv_path = root / csv_path
+    grading.export_grades(root, csv_path)
+    print(f"grades of every section: {csv_path}")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from . import grading
+
+    root = _course(args)
+    csv_path = Path(args.csv) if args.csv else root / "grades.csv"
+    if not csv_path.is_absolute():
+        csv_path = root / csv_path
+    if not (root / "gradebook.db").is_file():
+        raise UsageError(f"no gradebook in {root}: grade something first")
+    grading.export_grades(root, csv_path)
+    print(f"grades of every section: {csv_path}")
+    return EXIT_OK
+
+
+def _in_gradebook(root: Path, section: str) -> bool:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from . import grading
+
+    if not (root / "gradebook.db").is_file():
+        return False
+    grading._alembic_on_path()
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=grading.COURSE_ID) as gb:
+        try:
+            return len(gb.find_assignment(section).notebooks) > 0
+        except MissingEntry:
+            return False
+
+
+def _progress(total: int, section: str, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=section, unit="submission", disable=quiet, file=sys.stderr,
+                leave=False)
+
+
+def cmd_return(args) -> int:
+    from . import grading
+
+    root = _course(args)
+    if not _exchange_configured(root):
+        raise UsageError("no exchange is configured (set c.Exchange.root in nbgrader_config.py); "
+                         "hand out feedback/<student>/<section>/ another way")
+    api = grading.api(root)
+    for section in _sections(root, args.sections):
+        released, skipped = 0, []
+        feedback = root / "feedback"
+        for student in grading.submissions(root, section):
+            if not (feedback / student / section).is_dir():
+                continue
+            result = api.release_feedback(section, student)
+            if result.get("success"):
+                released += 1
+            else:
+                skipped.append(student)
+        line = f"{section}: feedback released to {released} students"
+        if skipped:
+            line += f"; not released (not submitted through the exchange): {', '.join(skipped)}"
+        print(line)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trilateral",
+        description="Run the Trilateral course for a class with nbgrader: release, collect, "
+        "grade, return feedback.",
+    )
+    parser.add_argument("--course-root", default=".", metavar="DIR",
+                        help="the course folder (with notebooks/ and nbgrader_config.py); "
+                        "default: the current folder")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("release", help="generate the student versions (and release them to the "
+                       "exchange when one is configured)",
+                       description="Generate the student version of each SECTION (default: all) "
+                       "into release/; with c.Exchange.root set, also release it to students.")
+    p.add_argument("sections", nargs="*", metavar="SECTION")
+    p.add_argument("--due", metavar="DATETIME",
+                   help="due date, e.g. '2026-12-01 17:00:00 UTC' (submissions after it are late)")
+    p.add_argument("--force", action="store_true", help="replace a release already in the exchange")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("due", help="set or move a section's due date",
+                       description="Set or move the due date of SECTION (an extension, say).")
+    p.add_argument("section", metavar="SECTION")
+    p.add_argument("datetime", metavar="DATETIME", help="e.g. '2026-12-01 17:00:00 UTC'")
+    p.set_defaults(func=cmd_due)
+
+    p = sub.add_parser("collect", help="collect submissions from the exchange or an LMS zip",
+                       description="Collect submissions into submitted/<student>/<section>/: "
+                       "from the nbgrader exchange, or from a zip downloaded from a learning "
+                       "platform (nbgrader zip_collect).")
+    p.add_argument("sections", nargs="*", metavar="SECTION")
+    p.add_argument("--zip", metavar="FILE", help="a zip of submitted notebooks (needs one SECTION)")
+    p.add_argument("--regexp", metavar="REGEX",
+                   default=r".*/(?P<student_id>[A-Za-z0-9.@-]+)_(?P<file_id>[^/]+)\.ipynb$",
+                   help="how a file name in the zip gives student_id and file_id "
+                   "(default: STUDENT_notebook.ipynb)")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("grade", help="autograde every submission, write feedback and grades.csv",
+                       description="Autograde every submission of each SECTION (default: all "
+                       "with submissions) in a sandbox, write HTML feedback, export grades.csv, "
+                       "and print a summary per section with a histogram in reports/.")
+    p.add_argument("sections", nargs="*", metavar="SECTION")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="grade N submissions at a time (default 1)")
+    p.add_argument("--force", action="store_true",
+                   help="grade again submissions that are already graded")
+    p.add_argument("--students", metavar="A,B,...", help="only these students")
+    p.add_argument("--timeout", type=int, metavar="SECONDS",
+                   help="time limit per cell (default: the course's)")
+    p.add_argument("--deadline", type=float, metavar="SECONDS",
+                   help="time limit per submission (default: 10 cell limits + 60)")
+    p.add_argument("--memory-mb", type=int, default=2048, metavar="MB",
+                   help="memory limit of a student's kernel (default 2048)")
+    p.add_argument("--output-chars", type=int, default=200_000, metavar="N",
+                   help="printed characters kept per submission (default 200000)")
+    p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("export", help="export every grade (with manual grades) to CSV",
+                       description="Export every grade in the gradebook, including scores "
+                       "entered in the formgrader, to a CSV file for a learning platform.")
+    p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("return", help="release feedback to students through the exchange",
+                       description="Release the feedback of each SECTION to the students who "
+                       "submitted through the exchange.")
+    p.add_argument("sections", nargs="*", metavar="SECTION")
+    p.set_defaults(func=cmd_return)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import grading
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "jobs", 1) < 1:
+        parser.error("--jobs must be at least 1")
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"trilateral: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except grading.GradingError as err:
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+        first = lines[0] if lines else "an nbgrader step failed"
+        errors = [ln for ln in lines[1:] if ln.startswith("[ERROR]")]
+        detail = f" {errors[-1][len('[ERROR]'):].strip()}" if errors else ""
+        print(f"trilateral: error: {first}{detail}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("trilateral: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

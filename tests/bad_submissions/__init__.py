@@ -1,0 +1,1 @@
+"""A corpus of bad (and good) submissions of the demo course, built on demand."""

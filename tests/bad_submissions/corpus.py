@@ -1,0 +1,144 @@
+"""Submissions of the demo course (``tests/support_course.py``), good and bad.
+
+Each :class:`Case` builds the files one student hands in, from the released
+notebook, and says what grading must give: the automatic score (out of 5),
+whether nbgrader can grade it at all, and a phrase the student's feedback
+(or the summary) must contain. ``tests/test_bad_submissions.py`` grades all
+of them in one batch beside the good ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from support_course import NOTEBOOK, solved, with_answers
+
+GOOD_1 = "def double(x):\n    return 2 * x"
+GOOD_2 = "total = sum(range(10))"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One student's submission and what grading must make of it."""
+
+    student: str
+    build: Callable[[dict], dict[str, str | bytes]]
+    score: float
+    graded: bool = True  # False: nbgrader cannot grade it, it is recorded as 0
+    feedback: str = ""  # a phrase the feedback page must contain
+    notes: tuple[str, ...] = field(default_factory=tuple)  # phrases in the summary notes
+
+
+def _nb(nb: dict, name: str = NOTEBOOK) -> dict[str, str]:
+    return {name: json.dumps(nb)}
+
+
+def _answers(ex1: str = GOOD_1, ex2: str = GOOD_2, **more: str):
+    def build(rel: dict) -> dict[str, str]:
+        return _nb(with_answers(rel, {"demo-ex1-solution": ex1, "demo-ex2-solution": ex2, **more}))
+    return build
+
+
+def _drop(*grade_ids: str):
+    def build(rel: dict) -> dict[str, str]:
+        nb = solved(rel)
+        nb["cells"] = [c for c in nb["cells"]
+                       if c["metadata"].get("nbgrader", {}).get("grade_id") not in grade_ids]
+        return _nb(nb)
+    return build
+
+
+READ_SECRETS = '''leaked = ""
+for path in ["../../../notebooks/01_demo/demo.ipynb", "../../../gradebook.db",
+             "../../../source/01_demo/demo.ipynb"]:
+    try:
+        with open(path, errors="ignore") as fh:
+            leaked += fh.read()
+    except OSError as err:
+        print("blocked:", type(err).__name__)
+
+def double(x):
+    # Right only if the hidden tests could be read from the instructor's copy.
+    return 2 * x if "BEGIN HIDDEN TESTS" in leaked else x
+'''
+
+VANDAL = '''import glob
+for path in ["../../../gradebook.db", *glob.glob("../../../submitted/*/01_demo/*.ipynb"),
+             *glob.glob("../../*/01_demo/*.ipynb"), "../../../grades.csv"]:
+    if "vandal" in path:
+        continue
+    try:
+        with open(path, "w") as fh:
+            fh.write("overwritten by a student")
+        print("WROTE", path)
+    except OSError as err:
+        print("blocked:", type(err).__name__)
+
+def double(x):
+    return 2 * x
+'''
+
+SWALLOW = '''import time
+while True:
+    try:
+        time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass
+'''
+
+HOG = '''chunks = []
+while True:
+    chunks.append(bytearray(50 * 1024 * 1024))
+'''
+
+FLOOD = '''for i in range(50_000):
+    print("line", i)
+print("x" * 3_000_000)
+
+def double(x):
+    return 2 * x
+'''
+
+GOOD = [
+    Case("good", lambda rel: _nb(solved(rel)), 5.0),
+    Case("untouched", lambda rel: _nb(rel), 0.0),
+    Case("partial", _answers(ex2="total = None"), 2.0),
+]
+
+BAD = [
+    Case("syntax-error", _answers(ex1="def double(x)\n    return 2 * x"), 3.0,
+         feedback="SyntaxError"),
+    Case("exception", _answers(ex1="raise ValueError('my code is broken')"), 3.0,
+         feedback="my code is broken"),
+    Case("infinite-loop", _answers(ex1="while True:\n    pass"), 3.0, feedback="Timeout"),
+    Case("sys-exit", _answers(ex1="import sys\nsys.exit(3)"), 3.0, feedback="SystemExit"),
+    Case("os-exit", _answers(ex1="import os\nos._exit(0)"), 0.0, graded=False,
+         feedback="kernel stopped"),
+    Case("memory-hog", _answers(ex1=HOG), 3.0, feedback="MemoryError"),
+    Case("huge-output", _answers(ex1=FLOOD), 5.0, feedback="Output truncated"),
+    # nbgrader does not put deleted cells back: the deleted test cell scores 0.
+    Case("deleted-cells", _drop("demo-ex1-tests", "demo-written-1"), 3.0,
+         feedback="deleted cells", notes=("deleted cells",)),
+    Case("edited-tests", _answers(ex1="def double(x):\n    return 0",
+                                  **{"demo-ex1-tests": "assert True"}), 3.0,
+         feedback="edited read-only cells", notes=("edited read-only cells demo-ex1-tests",)),
+    Case("edited-locked", _answers(ex2="raise NotImplementedError()",
+                                   **{"demo-setup": "import math\ntotal = 45"}), 2.0,
+         notes=("edited read-only cells demo-setup",)),
+    Case("renamed", lambda rel: _nb(solved(rel), "demo (1).ipynb"), 0.0, graded=False,
+         feedback="renamed"),
+    Case("missing", lambda rel: {"notes.txt": "I could not finish, sorry."}, 0.0,
+         graded=False, feedback="missing"),
+    Case("invalid-json", lambda rel: {NOTEBOOK: json.dumps(solved(rel))[:-40]}, 0.0,
+         graded=False, feedback="not valid notebook JSON"),
+    Case("empty-file", lambda rel: {NOTEBOOK: ""}, 0.0, graded=False,
+         feedback="empty file"),
+    Case("reads-solutions", _answers(ex1=READ_SECRETS), 3.0, feedback="blocked: "),
+    Case("vandal", _answers(ex1=VANDAL), 5.0, feedback="blocked: "),
+    Case("swallows-interrupt", _answers(ex1=SWALLOW), 0.0, graded=False,
+         feedback="did not stop when interrupted"),
+]
+
+CASES = GOOD + BAD
