@@ -60,7 +60,7 @@ def test_cost_sharing_has_no_duplicated_key_and_no_negative_amount(cost) -> None
 
 
 def test_cost_sharing_currency_matches_partner(cost) -> None:
-    pairs = set(zip(cost["partner"], cost["currency"]))
+    pairs = set(zip(cost["partner"], cost["currency"], strict=True))
     assert pairs <= {("KOR", "KRW"), ("JPN", "JPY")}
 
 

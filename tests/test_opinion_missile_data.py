@@ -32,7 +32,9 @@ def test_opinion_has_no_duplicate_rows(opinion):
 
 
 def test_opinion_covers_every_year_and_series_except_documented_gap(opinion):
-    have = set(zip(opinion["year"].astype(int), opinion["country"], opinion["impression"]))
+    have = set(
+        zip(opinion["year"].astype(int), opinion["country"], opinion["impression"], strict=True)
+    )
     expected = {(y, c, i) for y in OPINION_YEARS for c in ("JPN", "KOR") for i in ("good", "bad")}
     assert expected - have == KNOWN_GAPS
     assert have <= expected
@@ -71,5 +73,7 @@ def test_missile_counts_non_negative_and_consistent(missiles):
 def test_missile_totals_match_published_cross_check(missiles):
     """2014 to 2017 gives 79 = 76 quoted by the Washington Post to 28 Aug 2017,
     plus the Sep and Nov 2017 launches (2) and the fifth 5 Mar 2017 missile (1)."""
-    per_year = dict(zip(missiles["year"].astype(int), missiles["missiles"].astype(int)))
+    per_year = dict(
+        zip(missiles["year"].astype(int), missiles["missiles"].astype(int), strict=True)
+    )
     assert sum(per_year[y] for y in (2014, 2015, 2016, 2017)) == 79
