@@ -174,7 +174,13 @@ def jupyter_server(root_dir: Path, home: Path, app: str = "lab") -> Iterator[Ser
 
 @contextmanager
 def browser(user_data: Path) -> Iterator[object]:
-    """A Playwright Chromium browser (Debian's binary), closed afterwards."""
+    """A Playwright Chromium browser (Debian's binary), closed afterwards.
+
+    Yields a Playwright ``Browser``: ``new_page()`` for a quick page, or
+    ``new_context()`` for a page with its own storage (JupyterLab keeps
+    session ids in browser storage; two tabs sharing them collide).
+    ``user_data`` receives Chromium's crash dumps and downloads.
+    """
     need(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
          "Chromium is not installed (apt-get install -y chromium)")
     try:
@@ -184,14 +190,13 @@ def browser(user_data: Path) -> Iterator[object]:
         raise
     user_data.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(user_data),
+        chromium = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1000},
+            downloads_path=str(user_data),
         )
         try:
-            yield context
+            yield chromium
         finally:
-            context.close()
+            chromium.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import browser, jupyter_server
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from student_support import completed_student_folder, first_self_check
 
@@ -36,17 +37,38 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     home = base / "home"
     home.mkdir()
     student = completed_student_folder(base, home)
-    with jupyter_server(student, home) as server, browser(base / "chromium") as context:
-        page = context.new_page()
-        yield server, page, student, base
+    with jupyter_server(student, home) as server, browser(base / "chromium") as chromium:
+        yield server, chromium, student, base
+
+
+@pytest.fixture
+def page(lab):
+    """A fresh browser context per notebook: its own storage and session ids."""
+    server, chromium, _student, _base = lab
+    server.shut_down_kernels()
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _run_all(page, timeout_ms: int = 180_000) -> None:
-    # Kernel > Restart Kernel and Run All Cells: a fresh kernel, as a student
-    # would start (a plain Run All sent right after the page loads can be lost).
-    page.locator(".lm-MenuBar-item", has_text="Kernel").first.click()
-    page.locator(".lm-Menu-item", has_text="Restart Kernel and Run All Cells").first.click()
-    page.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+    # Run > Run All Cells, once the kernel is connected and idle. A request
+    # sent while JupyterLab is still wiring the kernel up can be dropped; then
+    # nothing starts within a few seconds, and it is asked once more.
+    started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+        .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+    page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
+    for attempt in range(3):
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(started, timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     # Busy while any prompt shows [*] or the kernel indicator is not idle.
     page.wait_for_function(
         """() => {
@@ -64,9 +86,8 @@ def _run_all(page, timeout_ms: int = 180_000) -> None:
 
 
 @pytest.mark.parametrize("section", SECTIONS)
-def test_student_notebook_in_browser(lab, section: str) -> None:
-    server, page, student, base = lab
-    server.shut_down_kernels()
+def test_student_notebook_in_browser(lab, page, section: str) -> None:
+    server, _context, student, base = lab
     notebook = next((student / section).glob("*.ipynb"))
     page.goto(f"{server.url}/lab/tree/{section}/{notebook.name}?reset&token={server.token}")
     page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
@@ -74,7 +95,17 @@ def test_student_notebook_in_browser(lab, section: str) -> None:
         '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
     ).first.wait_for(timeout=60_000)
 
-    _run_all(page)
+    try:
+        _run_all(page)
+    except Exception:
+        shot = base / "screenshots" / f"{section}-stuck.png"
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot))
+        state = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
+            ".map(p => p.textContent).join(' ')"
+        )
+        pytest.fail(f"{section}: Run All did not finish; prompts: {state}; see {shot}")
 
     errors = page.locator('[data-mime-type="application/vnd.jupyter.error"]')
     if errors.count():
@@ -116,14 +147,13 @@ def test_student_notebook_in_browser(lab, section: str) -> None:
     assert shot.stat().st_size > 10_000
 
 
-def test_graded_widget_click_saves_answers_file(lab) -> None:
+def test_graded_widget_click_saves_answers_file(lab, page) -> None:
     """Issue 10 in a browser: a click on Submit writes answers.json at once."""
     import json
 
     from trilateral.questions import load_bank
 
-    server, page, student, base = lab
-    server.shut_down_kernels()
+    server, _context, student, _base = lab
     section, bank, graded = next(
         (folder.name, bank, q)
         for folder in sorted(student.glob("[0-9][0-9]_*"))
