@@ -47,11 +47,11 @@ $(AXE):
 	npm install --no-save --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION)
 
 test: env $(AXE)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check --no-cache src tests benchmarks conftest.py
 	$(BIN)/python -m pytest
 
 lint: env
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check --no-cache src tests benchmarks conftest.py
 
 # The graded-widget test cells check saved answers: run with the answer key
 # (read from the notebooks' hidden tests) in a scratch folder, never in notebooks/.

@@ -356,6 +356,43 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
     return result
 
 
+# --------------------------------------------------------------------------- report
+def markdown(results: dict) -> str:
+    """The results as the Markdown tables of docs/performance.md."""
+    out = [f"Measured {results['when']} on {results['machine']['cpus']} CPUs, Python "
+           f"{results['machine']['python']}; each figure is the median of "
+           f"{results['runs']} runs.", ""]
+    if results.get("notebooks"):
+        out += ["| Section | Execution (s) | Floor (s) | Ratio | Kernel peak (MiB) |",
+                "| --- | ---: | ---: | ---: | ---: |"]
+        for r in results["notebooks"]:
+            out.append(f"| {r['section']} | {r['seconds']:.2f} | {r['floor_seconds']:.2f} | "
+                       f"{r['ratio']:.2f} | {r['kernel_peak_mib']:.0f} |")
+        out.append("")
+    if results.get("import"):
+        i = results["import"]
+        out.append(f"`import trilateral`: {i['import_trilateral_ms']:.1f} ms beyond its "
+                   f"dependencies ({i['import_trilateral_with_stdlib_ms']:.1f} ms with the "
+                   "standard-library modules it pulls in).")
+        out.append("")
+    g = results.get("grading")
+    if g:
+        out.append(f"Grading {g['submissions']} submissions with `--jobs {g['jobs']}`: "
+                   f"{g['seconds']:.1f} s ({g['seconds_per_submission']:.2f} s each); floor, "
+                   f"nbgrader on as many trivial notebooks serially: "
+                   f"{g['floor_serial_trivial_seconds']:.1f} s "
+                   f"({g['floor_seconds_per_submission']:.2f} s each); ratio {g['ratio']:.2f}. "
+                   f"Gradebook after the run: {g['gradebook']['submissions']} submissions, "
+                   f"{g['gradebook']['duplicated_grades']} duplicated grades, grades per "
+                   f"submission {g['gradebook']['grades_per_submission']}.")
+        out.append("")
+    out.append("| Target | Result |")
+    out.append("| --- | --- |")
+    for what, ok in results.get("verdicts", {}).items():
+        out.append(f"| {what} | {'met' if ok else 'missed'} |")
+    return "\n".join(out) + "\n"
+
+
 # --------------------------------------------------------------------------- main
 def _verdicts(results: dict) -> dict[str, bool]:
     v = {}
@@ -387,7 +424,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["notebooks", "import", "grading"])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the tables of an earlier --out file and stop")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.out).read_text(encoding="utf-8"))), end="")
+        return 0
 
     results: dict = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

@@ -16,9 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from browser_support import isolated_env
-
 from trilateral.questions import Question, load_bank
+
+from browser_support import isolated_env
 
 __all__ = ["completed_student_folder", "first_self_check"]
 

@@ -14,9 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import browser, need
 
 from trilateral import render
+
+from browser_support import browser, need
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*/*.ipynb"))

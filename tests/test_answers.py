@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import section_notebooks
 from fixtures import graded_course as fx
 
 from trilateral import answers
+
+from conftest import section_notebooks
 
 
 @pytest.fixture

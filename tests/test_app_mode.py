@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import browser, jupyter_server
 from playwright.sync_api import expect
-from student_support import first_self_check
 
 from trilateral import app
 from trilateral.checkers import check
+
+from browser_support import browser, jupyter_server
+from student_support import first_self_check
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "02_state_of_play"

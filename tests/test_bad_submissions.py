@@ -16,10 +16,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from bad_submissions.corpus import BAD, CASES, GOOD
-from support_course import NOTEBOOK, SECTION, make_course, released, run_cli
 
 from trilateral import grading, sandbox
+
+from bad_submissions.corpus import BAD, CASES, GOOD
+from support_course import NOTEBOOK, SECTION, make_course, released, run_cli
 
 pytestmark = pytest.mark.slow
 

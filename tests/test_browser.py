@@ -14,12 +14,13 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import browser, jupyter_server
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
-from student_support import completed_student_folder, first_self_check
 
 from trilateral.checkers import check
+
+from browser_support import browser, jupyter_server
+from student_support import completed_student_folder, first_self_check
 
 pytestmark = pytest.mark.slow
 

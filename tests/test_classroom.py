@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from nbgrader.utils import parse_utc
+
 from support_course import MAX_SCORE, NOTEBOOK, SECTION, make_course, run_cli, with_answers
 
 pytestmark = pytest.mark.slow

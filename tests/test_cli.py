@@ -12,9 +12,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support_course import NOTEBOOK, SECTION, make_course, released, run_cli, solved
 
 from trilateral import cli
+
+from support_course import NOTEBOOK, SECTION, make_course, released, run_cli, solved
 
 COMMANDS = ["release", "due", "collect", "grade", "export", "return"]
 

@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, read_notebook, section_notebooks
 
 from trilateral.lint import lint_course, lint_notebook, notebook_facts
+
+from conftest import ROOT, read_notebook, section_notebooks
 
 NOTEBOOKS = section_notebooks()
 GLOSSARY = ROOT / "data" / "glossary.csv"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, read_notebook, section_notebooks
 
 from trilateral import data
 from trilateral.data import DataError
+
+from conftest import ROOT, read_notebook, section_notebooks
 
 DATA = ROOT / "data"
 RESOURCES = data.resource_names()

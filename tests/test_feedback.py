@@ -17,12 +17,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
 from fixtures import graded_course as fx
 from nbformat.v4 import new_code_cell, new_notebook
 
 from trilateral import answers, grading
 from trilateral.feedback import HIDDEN_NOTE, ClearWidgetState, HideHiddenTests, register
+
+from conftest import ROOT
 
 
 def page_text(path: Path) -> str:

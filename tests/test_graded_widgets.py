@@ -18,12 +18,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, question_banks
 from fixtures import graded_course as fx
 
 from trilateral import answers, grading
 from trilateral.questions import QuestionError, load_bank, parse_bank
 from trilateral.widgets import GradedExercise, GradedPlaceholder, exercise
+
+from conftest import ROOT, question_banks
 
 COURSE_GRADED = [(p, q) for p in question_banks() for q in load_bank(p) if q.graded]
 

@@ -18,10 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import section_notebooks
 
 from trilateral import answers, grading
 from trilateral.lint import notebook_facts
+
+from conftest import section_notebooks
 
 pytestmark = pytest.mark.slow
 

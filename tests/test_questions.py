@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import question_banks
 
 from trilateral.questions import KINDS, QuestionError, load_bank, parse_bank, schema
+
+from conftest import question_banks
 
 BANKS = question_banks()
 

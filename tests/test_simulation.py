@@ -7,11 +7,12 @@ import csv
 import re
 
 import pytest
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trilateral import simulation as sim
+
+from conftest import ROOT
 
 RULES = sim.load_rules()
 MOVES = sorted(RULES.moves)

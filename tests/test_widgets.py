@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import question_banks
 
 from trilateral import widgets
 from trilateral.questions import Question, load_bank
 from trilateral.widgets import exercise
+
+from conftest import question_banks
 
 # Self-checks only; graded questions have their own tests (test_graded_widgets.py).
 QUESTIONS = [(path, q) for path in question_banks() for q in load_bank(path) if not q.graded]
