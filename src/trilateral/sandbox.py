@@ -181,10 +181,29 @@ def _font_caches() -> list[str]:
     return list(found.values())
 
 
+def _runtime_paths() -> list[str]:
+    """Folders the kernel needs that a private ``/tmp`` would hide.
+
+    The Python environment, the course's helper module and its data may live
+    under ``/tmp`` (a CI checkout, say); they are bound back read-only. Only
+    these folders, not the course root: the instructor's notebooks stay hidden.
+    """
+    from .data import data_dir
+
+    module_dir = Path(__file__).resolve().parent
+    candidates = {sys.prefix, sys.base_prefix, str(module_dir.parent), str(data_dir())}
+    return sorted(
+        os.path.realpath(p) for p in candidates
+        if os.path.realpath(p).startswith("/tmp/") and os.path.isdir(p)
+    )
+
+
 def _bwrap_argv(hide: list[str], workdir: str, connection_file: str | None) -> list[str]:
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--tmpfs", "/tmp", "--new-session", "--die-with-parent",
             "--unshare-ipc", "--unshare-uts"]
+    for path in _runtime_paths():
+        argv += ["--ro-bind", path, path]
     for path in hide:
         if os.path.isdir(path):
             argv += ["--tmpfs", path]
