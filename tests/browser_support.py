@@ -82,6 +82,9 @@ def isolated_env(home: Path) -> dict[str, str]:
         MPLBACKEND="module://matplotlib_inline.backend_inline",
     )
     env.pop("NBGRADER_EXECUTION", None)
+    # The test session's answer key must not reach the learner's kernels: their
+    # graded widgets save into the notebook's own folder, as a student's do.
+    env.pop("TRILATERAL_ANSWERS_DIR", None)
     # No news or update toasts over the notebook in screenshots.
     settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)
