@@ -60,6 +60,23 @@ def _para(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
+def _option_buttons(question: Question) -> w.RadioButtons:
+    """One radio button per option, none chosen; values are option indices."""
+    return w.RadioButtons(
+        options=[(o.text, i) for i, o in enumerate(question.options)],
+        value=None,
+        layout=_FULL,
+    )
+
+
+def _option_boxes(question: Question) -> list[w.Checkbox]:
+    """One unticked checkbox per option, in the question's order."""
+    return [
+        w.Checkbox(value=False, description=o.text, indent=False, layout=_FULL)
+        for o in question.options
+    ]
+
+
 class Exercise(w.VBox):
     """Base class: a prompt, the answer controls, a Check button, feedback."""
 
@@ -124,11 +141,7 @@ class MultipleChoiceExercise(Exercise):
     kind_label = "multiple-choice self-check"
 
     def __init__(self, question: Question) -> None:
-        self.choices = w.RadioButtons(
-            options=[(o.text, i) for i, o in enumerate(question.options)],
-            value=None,
-            layout=_FULL,
-        )
+        self.choices = _option_buttons(question)
         super().__init__(question, [self.choices])
 
     @property
@@ -142,10 +155,7 @@ class MultipleSelectExercise(Exercise):
     kind_label = "multiple-select self-check"
 
     def __init__(self, question: Question) -> None:
-        self.boxes = [
-            w.Checkbox(value=False, description=o.text, indent=False, layout=_FULL)
-            for o in question.options
-        ]
+        self.boxes = _option_boxes(question)
         super().__init__(question, [w.VBox(self.boxes)])
 
     @property
@@ -370,11 +380,7 @@ class GradedMultipleChoice(GradedExercise):
     kind_label = "graded multiple-choice question"
 
     def __init__(self, question: Question) -> None:
-        self.choices = w.RadioButtons(
-            options=[(o.text, i) for i, o in enumerate(question.options)],
-            value=None,
-            layout=_FULL,
-        )
+        self.choices = _option_buttons(question)
         super().__init__(question, [self.choices])
 
     @property
@@ -394,10 +400,7 @@ class GradedMultipleSelect(GradedExercise):
     kind_label = "graded multiple-select question"
 
     def __init__(self, question: Question) -> None:
-        self.boxes = [
-            w.Checkbox(value=False, description=o.text, indent=False, layout=_FULL)
-            for o in question.options
-        ]
+        self.boxes = _option_boxes(question)
         super().__init__(question, [w.VBox(self.boxes)])
 
     @property
