@@ -18,6 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .schemacheck import import_jsonschema
+
+# nbgrader and nbformat import jsonschema; without its slow optional format
+# checker, every grading command and worker starts seconds sooner.
+import_jsonschema()
+
 __all__ = [
     "CELL_TIMEOUT",
     "GradingError",

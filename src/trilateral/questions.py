@@ -142,10 +142,10 @@ def _where(path: Any) -> str:
 
 def parse_bank(data: Any, source: str = "<question bank>") -> QuestionBank:
     """Validate already-parsed bank data and build a :class:`QuestionBank`."""
-    from jsonschema import Draft202012Validator
+    from .schemacheck import validator as make_validator
 
     _check_graded(data, source)
-    validator = Draft202012Validator(schema())
+    validator = make_validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         # The most specific error first: deepest path, then schema order.

@@ -145,13 +145,15 @@ def _check_names(rules: dict[str, Any], where: str) -> None:
 
 def parse_rules(raw: Any, where: str = "<rules>") -> Rules:
     """Validate a rules mapping against the schema and return :class:`Rules`."""
-    import jsonschema
+    from .schemacheck import validator
 
-    try:
-        jsonschema.validate(raw, schema())
-    except jsonschema.ValidationError as exc:
+    errors = list(validator(schema()).iter_errors(raw))
+    if errors:
+        from jsonschema.exceptions import best_match  # loaded by validator() above
+
+        exc = best_match(errors)  # the error jsonschema.validate would raise
         path = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise ValueError(f"{where}: {path}: {exc.message}") from None
+        raise ValueError(f"{where}: {path}: {exc.message}")
     _check_names(raw, where)
     return Rules(raw)
 

@@ -1,0 +1,49 @@
+"""JSON Schema validators for the course's own files, cheap to import in a kernel.
+
+Question banks and the simulation rules are checked with ``jsonschema`` when a
+notebook loads them. ``import jsonschema`` also imports every optional
+format checker that is installed, and one of them, ``rfc3987_syntax`` (pulled
+in by Jupyter's own ``jsonschema[format-nongpl]``), builds a grammar at import
+time that costs seconds of CPU. The course's schemas use no ``format``
+keyword, so this module imports ``jsonschema`` with that one optional package
+held back, which keeps a student's first cell fast and every notebook in
+grading cheaper. Anything that imported ``jsonschema`` earlier in the same
+process keeps what it had; the package stays importable afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["import_jsonschema", "validator"]
+
+# Optional format checkers that jsonschema imports eagerly and the course never uses.
+_HELD_BACK = ("rfc3987_syntax",)
+
+
+def import_jsonschema():
+    """Import ``jsonschema`` (once) without its slow optional format checker.
+
+    Call it before importing a library that imports ``jsonschema`` itself
+    (nbformat, nbgrader) to give that library the fast import too.
+    """
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    held = [name for name in _HELD_BACK if name not in sys.modules]
+    for name in held:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        import jsonschema
+    finally:
+        for name in held:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return jsonschema
+
+
+def validator(schema: dict[str, Any]):
+    """A draft 2020-12 validator for ``schema`` (a ``jsonschema`` validator object)."""
+    if not isinstance(schema, dict):
+        raise ValueError(f"a JSON Schema must be a mapping, not {type(schema).__name__}")
+    return import_jsonschema().Draft202012Validator(schema)
