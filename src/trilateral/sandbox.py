@@ -40,18 +40,26 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
+    "DROP_ENV",
+    "KERNEL_ENV",
     "KERNEL_NAME",
     "Limits",
+    "bwrap_argv",
     "bwrap_works",
     "hidden_paths",
     "install_kernelspec",
     "install_output_budget",
+    "kernel_options",
     "main",
+    "parse_launcher",
+    "set_limits",
 ]
 
 KERNEL_NAME = "trilateral-sandbox"
 # Environment variables that must not leak from the grader into a student's kernel.
-_DROP_ENV = ("TRILATERAL_ANSWERS_DIR", "JPY_SESSION_NAME")
+DROP_ENV = ("TRILATERAL_ANSWERS_DIR", "JPY_SESSION_NAME")
+# Set for every grading kernel: one BLAS thread, and charts drawn off-screen.
+KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
 @dataclass(frozen=True)
@@ -118,8 +126,11 @@ def install_kernelspec(data_dir: str | Path, hide: list[str], limits: Limits,
         "language": "python",
         # Interrupt through the control channel: no signal crosses the sandbox.
         "interrupt_mode": "message",
-        "env": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"},
-        "metadata": {"debugger": False},
+        "env": dict(KERNEL_ENV),
+        # Kernels are forked from a warm process when it can start (trilateral.prefork);
+        # argv above is the cold start it falls back to, and says which limits apply.
+        "metadata": {"debugger": False,
+                     "kernel_provisioner": {"provisioner_name": "trilateral-prefork"}},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return spec_dir
@@ -150,7 +161,8 @@ def install_output_budget(limit: int) -> None:
         stream.write = write
 
 
-def _set_limits(memory_mb: int, file_mb: int) -> None:
+def set_limits(memory_mb: int, file_mb: int) -> None:
+    """Cap this process's address space and file size (0 or less: no cap)."""
     for which, mb in ((resource.RLIMIT_AS, memory_mb), (resource.RLIMIT_FSIZE, file_mb)):
         if mb > 0:
             value = mb * 1024 * 1024
@@ -170,15 +182,35 @@ def _die_with_parent() -> None:
 
 
 def _font_caches() -> list[str]:
-    """The grader's matplotlib font lists, so a sandboxed kernel need not rebuild one."""
+    """The grader's matplotlib font lists, so a sandboxed kernel need not rebuild one.
+
+    A kernel in the sandbox starts with an empty ``/tmp``, so without the
+    grader's list matplotlib would scan the system fonts again in every
+    submission (about a second each). If the grader has none yet, importing
+    ``matplotlib.font_manager`` here builds it once, where matplotlib always
+    keeps it.
+    """
     dirs = [os.environ.get("MPLCONFIGDIR", ""),
             os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
-                         "matplotlib")]
-    found: dict[str, str] = {}
-    for folder in filter(None, dirs):
-        for path in sorted(Path(folder).glob("fontlist-v*.json")):
-            found.setdefault(path.name, str(path))
-    return list(found.values())
+                         "matplotlib"),
+            os.path.join(os.path.expanduser("~"), ".matplotlib")]
+
+    def found() -> list[str]:
+        seen: dict[str, str] = {}
+        for folder in filter(None, dirs):
+            for path in sorted(Path(folder).glob("fontlist-v*.json")):
+                seen.setdefault(path.name, str(path))
+        return list(seen.values())
+
+    if not found():
+        try:
+            from matplotlib import font_manager  # noqa: F401  (writes the cache)
+        except Exception:  # no matplotlib, or no writable home: the kernel builds its own
+            return []
+        import matplotlib
+
+        dirs.insert(0, matplotlib.get_cachedir())
+    return found()
 
 
 def _runtime_paths() -> list[str]:
@@ -198,7 +230,8 @@ def _runtime_paths() -> list[str]:
     )
 
 
-def _bwrap_argv(hide: list[str], workdir: str, connection_file: str | None) -> list[str]:
+def bwrap_argv(hide: list[str], workdir: str, connection_file: str | None) -> list[str]:
+    """The bubblewrap options (no command) of a grading sandbox working in ``workdir``."""
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--tmpfs", "/tmp", "--new-session", "--die-with-parent",
             "--unshare-ipc", "--unshare-uts"]
@@ -221,8 +254,7 @@ def _bwrap_argv(hide: list[str], workdir: str, connection_file: str | None) -> l
     return argv
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Apply the limits, then replace this process with the (sandboxed) kernel."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trilateral.sandbox",
                                      description="Start a grading kernel under limits.")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
@@ -233,33 +265,57 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-bwrap", action="store_true", help="resource limits only")
     parser.add_argument("command", nargs=argparse.REMAINDER,
                         help="-- then the kernel command line")
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return parser
+
+
+def parse_launcher(argv: list[str]) -> argparse.Namespace:
+    """The options of a launcher command line, ``[python, -m, trilateral.sandbox, ...]``.
+
+    ``argv`` may be the whole ``argv`` of the kernelspec (as :mod:`trilateral.prefork`
+    reads it) or only the options. ``command`` is the kernel command after ``--``.
+    """
+    if "trilateral.sandbox" in argv:
+        argv = argv[argv.index("trilateral.sandbox") + 1:]
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit:
+        raise ValueError(f"not a grading-kernel launcher command line: {argv!r}") from None
+    args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return args
+
+
+def kernel_options(args: argparse.Namespace) -> list[str]:
+    """IPKernelApp options that apply the output budget inside the kernel."""
+    if args.output_chars <= 0:
+        return []
+    code = ("__import__('trilateral.sandbox').sandbox.install_output_budget"
+            f"({args.output_chars})")
+    return [f"--IPKernelApp.exec_lines={json.dumps([code])}"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Apply the limits, then replace this process with the (sandboxed) kernel."""
+    parser = _parser()
+    try:
+        args = parse_launcher(sys.argv[1:] if argv is None else argv)
+    except ValueError as err:
+        parser.error(str(err))
+    command = list(args.command)
     if not command:
         parser.error("no kernel command given")
-    if args.output_chars > 0:
-        command = [*command, "--IPKernelApp.exec_lines="
-                   f"__import__('trilateral.sandbox').sandbox.install_output_budget"
-                   f"({args.output_chars})"]
-        command = [*command[:-1], _as_list_option(command[-1])]
-    for name in _DROP_ENV:
+    command += kernel_options(args)
+    for name in DROP_ENV:
         os.environ.pop(name, None)
     connection_file = None
     if "-f" in command:
         connection_file = command[command.index("-f") + 1]
-    _set_limits(args.memory_mb, args.file_mb)
+    set_limits(args.memory_mb, args.file_mb)
     _die_with_parent()
     if not args.no_bwrap:
-        command = _bwrap_argv(args.hide, os.getcwd(), connection_file) + command
+        command = bwrap_argv(args.hide, os.getcwd(), connection_file) + command
     sys.stdout.flush()
     sys.stderr.flush()
     os.execvp(command[0], command)
-
-
-def _as_list_option(option: str) -> str:
-    """``--X.exec_lines=code`` as traitlets' list syntax ``--X.exec_lines=["code"]``."""
-    key, _, value = option.partition("=")
-    return f"{key}={json.dumps([value])}"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,220 @@
+"""Warm grading kernels (``trilateral.prefork``) with real kernels and a real sandbox.
+
+Each test installs the ``trilateral-sandbox`` kernelspec in a folder of its
+own, starts kernels through jupyter_client as nbgrader does, and checks that
+a kernel is forked from the warm server (not started cold), that two kernels
+share nothing, and that a kernel cannot outlive its turn or stop the server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+from trilateral import prefork, sandbox
+
+ISOLATED = sandbox.bwrap_works()
+
+
+def _needs_sandbox() -> None:
+    if not ISOLATED:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and bubblewrap cannot create a sandbox", pytrace=False)
+        pytest.skip("bubblewrap cannot create a sandbox here")
+
+
+@pytest.fixture
+def kernelspec(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    hidden = tmp_path / "instructor"
+    hidden.mkdir()
+    (hidden / "solutions.txt").write_text("the answer key", encoding="utf-8")
+    kernels = tmp_path / "kernels"
+    sandbox.install_kernelspec(kernels, sandbox.hidden_paths(hidden) + [str(hidden)],
+                               sandbox.Limits(memory_mb=1024))
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels))
+    yield hidden
+    for server in list(prefork.WarmServer._servers.values()):
+        server.close()
+    prefork.WarmServer._servers.clear()
+
+
+def _run(km: KernelManager, code: str, timeout: float = 60) -> str:
+    """Execute ``code``; return what it printed (stdout), failing on an error."""
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+        out: list[str] = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                out.append("ERROR " + msg["content"]["ename"])
+
+        client.execute_interactive(code, timeout=timeout, output_hook=hook)
+        return "".join(out)
+    finally:
+        client.stop_channels()
+
+
+def _kernel(workdir: Path) -> KernelManager:
+    km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
+    km.start_kernel(cwd=str(workdir))
+    return km
+
+
+def test_kernel_is_forked_and_runs_in_a_copy_of_its_folder(kernelspec, tmp_path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "questions.yaml").write_text("hello: 1\n", encoding="utf-8")
+    km = _kernel(work)
+    try:
+        assert isinstance(km.provisioner, prefork.PreforkProvisioner)
+        assert isinstance(km.provisioner.process, prefork._ForkedKernel), "started cold"
+        out = _run(km, "import os, sys\n"
+                       "print(open('questions.yaml').read().strip())\n"
+                       "print('pandas' in sys.modules)\n"
+                       "open('written.txt', 'w').write('x')")
+        assert out.split() == ["hello:", "1", "True"]  # the file, and pandas already loaded
+        assert not (work / "written.txt").exists(), "the kernel wrote into the real folder"
+        assert km.is_alive()
+    finally:
+        km.shutdown_kernel(now=True)
+    assert not km.is_alive()
+
+
+def test_two_kernels_share_nothing(kernelspec, tmp_path) -> None:
+    first = _kernel(tmp_path)
+    try:
+        _run(first, "import pandas\npandas.SECRET = 'from student A'")
+    finally:
+        first.shutdown_kernel(now=True)
+    second = _kernel(tmp_path)
+    try:
+        out = _run(second, "import pandas\nprint(getattr(pandas, 'SECRET', 'clean'))")
+    finally:
+        second.shutdown_kernel(now=True)
+    assert out.strip() == "clean"
+
+
+def test_limits_apply_to_each_kernel(kernelspec, tmp_path) -> None:
+    km = _kernel(tmp_path)
+    try:
+        out = _run(km, "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+                       "try:\n    big = bytearray(2 * 1024**3)\nexcept MemoryError:\n"
+                       "    print('MemoryError')")
+    finally:
+        km.shutdown_kernel(now=True)
+    assert out.split() == [str(1024 * 1024 * 1024), "MemoryError"]
+
+
+def test_instructor_files_stay_hidden(kernelspec, tmp_path) -> None:
+    _needs_sandbox()
+    km = _kernel(tmp_path)
+    try:
+        out = _run(km, f"import os\nprint(os.listdir({str(kernelspec)!r}))")
+    finally:
+        km.shutdown_kernel(now=True)
+    assert out.strip() == "[]"
+
+
+def test_leftover_processes_die_before_the_next_kernel(kernelspec, tmp_path) -> None:
+    _needs_sandbox()
+    marker = tmp_path / "marker"
+    marker.mkdir()
+    first = _kernel(tmp_path)
+    try:
+        # A detached background process that would tamper with later kernels' files.
+        _run(first, "import subprocess, sys\n"
+                    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'],"
+                    " start_new_session=True)\n"
+                    "open('/tmp/planted.py', 'w').write('x = 1')")
+    finally:
+        first.shutdown_kernel(now=True)
+    second = _kernel(tmp_path)
+    try:
+        out = _run(second, "import os\n"
+                           "procs = [p for p in os.listdir('/proc') if p.isdigit()]\n"
+                           "print(sorted(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ')"
+                           " for p in procs if p != '1'))\n"
+                           "print(os.path.exists('/tmp/planted.py'))")
+    finally:
+        second.shutdown_kernel(now=True)
+    lines = out.strip().splitlines()
+    assert "sleep(300)" not in lines[0], "a process of the first kernel survived"
+    assert lines[1] == "False", "a file of the first kernel survived"
+
+
+def test_a_kernel_cannot_stop_the_server(kernelspec, tmp_path) -> None:
+    _needs_sandbox()
+    km = _kernel(tmp_path)
+    try:
+        out = _run(km, "import os, signal\n"
+                       "for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):\n"
+                       "    os.kill(1, sig)\n"
+                       "print('sent')")
+        assert out.strip() == "sent"
+    finally:
+        km.shutdown_kernel(now=True)
+    time.sleep(0.5)
+    servers = list(prefork.WarmServer._servers.values())
+    assert servers and all(s.proc.poll() is None for s in servers), "the server died"
+    again = _kernel(tmp_path)
+    try:
+        assert isinstance(again.provisioner.process, prefork._ForkedKernel)
+        assert _run(again, "print(6 * 7)").strip() == "42"
+    finally:
+        again.shutdown_kernel(now=True)
+
+
+def test_interrupt_reaches_the_forked_kernel(kernelspec, tmp_path) -> None:
+    km = _kernel(tmp_path)
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        msg_id = client.execute("import time\ntime.sleep(60)")
+        time.sleep(1.0)
+        km.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=20)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_falls_back_to_a_cold_kernel_when_the_server_cannot_start(
+        kernelspec, tmp_path, monkeypatch) -> None:
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the warm kernel server did not start")
+
+    monkeypatch.setattr(prefork.WarmServer, "get", classmethod(broken))
+    km = _kernel(tmp_path)
+    try:
+        assert not isinstance(km.provisioner.process, prefork._ForkedKernel)
+        assert _run(km, "print('cold')").strip() == "cold"
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def test_dead_server_is_reported_as_a_dead_kernel(kernelspec, tmp_path) -> None:
+    km = _kernel(tmp_path)
+    try:
+        _run(km, "x = 1")
+        server = km.provisioner.process.server
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(10)
+        deadline = time.monotonic() + 10
+        while km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not km.is_alive()
+    finally:
+        km.shutdown_kernel(now=True)
