@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+import support_course
+
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_FLAGS",
@@ -68,23 +70,15 @@ def free_port() -> int:
 
 def isolated_env(home: Path) -> dict[str, str]:
     """Environment for a server with a HOME and Jupyter folders of its own."""
-    env = dict(os.environ)
+    # The test session's answer key does not reach the learner's kernels: their
+    # graded widgets save into the notebook's own folder, as a student's do.
+    env = support_course.isolated_env(home, "module://matplotlib_inline.backend_inline")
     bindir = str(Path(sys.executable).parent)
     env.update(
-        HOME=str(home),
         PATH=bindir + os.pathsep + env.get("PATH", ""),
-        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
-        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
-        IPYTHONDIR=str(home / ".ipython"),
         JUPYTERLAB_SETTINGS_DIR=str(home / ".jupyter/lab/user-settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / ".jupyter/lab/workspaces"),
-        MPLBACKEND="module://matplotlib_inline.backend_inline",
     )
-    env.pop("NBGRADER_EXECUTION", None)
-    # The test session's answer key must not reach the learner's kernels: their
-    # graded widgets save into the notebook's own folder, as a student's do.
-    env.pop("TRILATERAL_ANSWERS_DIR", None)
     # No news or update toasts over the notebook in screenshots.
     settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)

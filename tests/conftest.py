@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from support_course import jupyter_home
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -34,12 +36,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A HOME and Jupyter folders of the test's own, as nbgrader's tests use."""
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home / ".jupyter"))
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(home / ".local" / "share" / "jupyter"))
-    runtime = home / ".local" / "share" / "jupyter" / "runtime"
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
-    monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
+    for name, value in jupyter_home(home).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return home
 

@@ -31,6 +31,34 @@ SOLUTION_2 = "### BEGIN SOLUTION\ntotal = sum(range(10))\n### END SOLUTION"
 SECRET = "assert double(-21) == -42"
 
 
+def jupyter_home(home: Path) -> dict[str, str]:
+    """Variables that give a process a HOME and Jupyter folders of its own.
+
+    nbgrader's own tests isolate HOME the same way, so no test reads or
+    writes the machine's real Jupyter configuration, kernels or exchange.
+    """
+    return {
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(home / ".local" / "share" / "jupyter" / "runtime"),
+        "IPYTHONDIR": str(home / ".ipython"),
+    }
+
+
+def isolated_env(home: Path, mplbackend: str = "Agg") -> dict[str, str]:
+    """This process's environment with :func:`jupyter_home` for a subprocess.
+
+    The test session's answer key (``TRILATERAL_ANSWERS_DIR``) and nbgrader's
+    execution flag are dropped: a learner's or grader's kernel never has them.
+    """
+    env = dict(os.environ)
+    env.update(jupyter_home(home), MPLBACKEND=mplbackend)
+    env.pop("TRILATERAL_ANSWERS_DIR", None)
+    env.pop("NBGRADER_EXECUTION", None)
+    return env
+
+
 def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float = 0):
     nb = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
           "schema_version": 3}

@@ -20,7 +20,7 @@ import pytest
 from trilateral import grading, sandbox
 
 from bad_submissions.corpus import BAD, CASES, GOOD
-from support_course import NOTEBOOK, SECTION, make_course, released, run_cli
+from support_course import NOTEBOOK, SECTION, isolated_env, make_course, released, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -46,16 +46,7 @@ def _hand_in(root: Path, case) -> None:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("bad")
-    home = base / "home"
-    env = dict(os.environ)
-    env.update({
-        "HOME": str(home),
-        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(home / ".local" / "share" / "jupyter" / "runtime"),
-        "IPYTHONDIR": str(home / ".ipython"),
-        "MPLBACKEND": "Agg",
-    })
+    env = isolated_env(base / "home")
     root = make_course(base / "course")
     cli = ("--course-root", str(root))
     assert run_cli(*cli, "release", env=env).returncode == 0

@@ -10,7 +10,6 @@ exactly, every column, computed from what the students handed in.
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +17,15 @@ from pathlib import Path
 import pytest
 from nbgrader.utils import parse_utc
 
-from support_course import MAX_SCORE, NOTEBOOK, SECTION, make_course, run_cli, with_answers
+from support_course import (
+    MAX_SCORE,
+    NOTEBOOK,
+    SECTION,
+    isolated_env,
+    make_course,
+    run_cli,
+    with_answers,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +47,6 @@ WORK = {
 LATE = ("farid", {"demo-ex1-solution": GOOD_1, "demo-ex2-solution": GOOD_2}, 5.0)
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "HOME": str(home),
-        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(home / ".local" / "share" / "jupyter" / "runtime"),
-        "IPYTHONDIR": str(home / ".ipython"),
-        "MPLBACKEND": "Agg",
-    })
-    env.pop("TRILATERAL_ANSWERS_DIR", None)
-    return env
 
 
 class Student:
@@ -69,7 +64,7 @@ class Student:
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config import Config
 
-        for key, value in _env(self.home).items():
+        for key, value in isolated_env(self.home).items():
             if key.startswith(("HOME", "JUPYTER", "IPYTHON")):
                 self.monkeypatch.setenv(key, value)
         self.monkeypatch.chdir(self.home)
@@ -107,7 +102,7 @@ class Student:
 
 
 def _cli(root: Path, home: Path, *args: str):
-    done = run_cli("--course-root", str(root), *args, env=_env(home))
+    done = run_cli("--course-root", str(root), *args, env=isolated_env(home))
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
