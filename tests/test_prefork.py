@@ -38,9 +38,10 @@ def kernelspec(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPa
                                sandbox.Limits(memory_mb=1024))
     monkeypatch.setenv("JUPYTER_PATH", str(kernels))
     yield hidden
-    for server in list(prefork.WarmServer._servers.values()):
-        server.close()
-    prefork.WarmServer._servers.clear()
+    scratches = [s.scratch for s in prefork.WarmServer._servers.values()]
+    prefork.WarmServer.close_all()
+    assert all(s.startswith(str(kernels.resolve())) for s in scratches), scratches
+    assert not any(Path(s).exists() for s in scratches), "a scratch folder was left behind"
 
 
 def _run(km: KernelManager, code: str, timeout: float = 60) -> str:
@@ -64,6 +65,8 @@ def _run(km: KernelManager, code: str, timeout: float = 60) -> str:
 
 
 def _kernel(workdir: Path) -> KernelManager:
+    """A grading kernel working in ``workdir`` (a submission-sized folder)."""
+    workdir.mkdir(exist_ok=True)
     km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
     km.start_kernel(cwd=str(workdir))
     return km
@@ -90,12 +93,12 @@ def test_kernel_is_forked_and_runs_in_a_copy_of_its_folder(kernelspec, tmp_path)
 
 
 def test_two_kernels_share_nothing(kernelspec, tmp_path) -> None:
-    first = _kernel(tmp_path)
+    first = _kernel(tmp_path / "work")
     try:
         _run(first, "import pandas\npandas.SECRET = 'from student A'")
     finally:
         first.shutdown_kernel(now=True)
-    second = _kernel(tmp_path)
+    second = _kernel(tmp_path / "work")
     try:
         out = _run(second, "import pandas\nprint(getattr(pandas, 'SECRET', 'clean'))")
     finally:
@@ -104,7 +107,7 @@ def test_two_kernels_share_nothing(kernelspec, tmp_path) -> None:
 
 
 def test_limits_apply_to_each_kernel(kernelspec, tmp_path) -> None:
-    km = _kernel(tmp_path)
+    km = _kernel(tmp_path / "work")
     try:
         out = _run(km, "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0])\n"
                        "try:\n    big = bytearray(2 * 1024**3)\nexcept MemoryError:\n"
@@ -116,7 +119,7 @@ def test_limits_apply_to_each_kernel(kernelspec, tmp_path) -> None:
 
 def test_instructor_files_stay_hidden(kernelspec, tmp_path) -> None:
     _needs_sandbox()
-    km = _kernel(tmp_path)
+    km = _kernel(tmp_path / "work")
     try:
         out = _run(km, f"import os\nprint(os.listdir({str(kernelspec)!r}))")
     finally:
@@ -128,7 +131,7 @@ def test_leftover_processes_die_before_the_next_kernel(kernelspec, tmp_path) -> 
     _needs_sandbox()
     marker = tmp_path / "marker"
     marker.mkdir()
-    first = _kernel(tmp_path)
+    first = _kernel(tmp_path / "work")
     try:
         # A detached background process that would tamper with later kernels' files.
         _run(first, "import subprocess, sys\n"
@@ -137,7 +140,7 @@ def test_leftover_processes_die_before_the_next_kernel(kernelspec, tmp_path) -> 
                     "open('/tmp/planted.py', 'w').write('x = 1')")
     finally:
         first.shutdown_kernel(now=True)
-    second = _kernel(tmp_path)
+    second = _kernel(tmp_path / "work")
     try:
         out = _run(second, "import os\n"
                            "procs = [p for p in os.listdir('/proc') if p.isdigit()]\n"
@@ -153,7 +156,7 @@ def test_leftover_processes_die_before_the_next_kernel(kernelspec, tmp_path) -> 
 
 def test_a_kernel_cannot_stop_the_server(kernelspec, tmp_path) -> None:
     _needs_sandbox()
-    km = _kernel(tmp_path)
+    km = _kernel(tmp_path / "work")
     try:
         out = _run(km, "import os, signal\n"
                        "for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):\n"
@@ -165,7 +168,7 @@ def test_a_kernel_cannot_stop_the_server(kernelspec, tmp_path) -> None:
     time.sleep(0.5)
     servers = list(prefork.WarmServer._servers.values())
     assert servers and all(s.proc.poll() is None for s in servers), "the server died"
-    again = _kernel(tmp_path)
+    again = _kernel(tmp_path / "work")
     try:
         assert isinstance(again.provisioner.process, prefork._ForkedKernel)
         assert _run(again, "print(6 * 7)").strip() == "42"
@@ -174,7 +177,7 @@ def test_a_kernel_cannot_stop_the_server(kernelspec, tmp_path) -> None:
 
 
 def test_interrupt_reaches_the_forked_kernel(kernelspec, tmp_path) -> None:
-    km = _kernel(tmp_path)
+    km = _kernel(tmp_path / "work")
     client = km.client()
     client.start_channels()
     try:
@@ -197,7 +200,7 @@ def test_falls_back_to_a_cold_kernel_when_the_server_cannot_start(
         raise RuntimeError("the warm kernel server did not start")
 
     monkeypatch.setattr(prefork.WarmServer, "get", classmethod(broken))
-    km = _kernel(tmp_path)
+    km = _kernel(tmp_path / "work")
     try:
         assert not isinstance(km.provisioner.process, prefork._ForkedKernel)
         assert _run(km, "print('cold')").strip() == "cold"
@@ -206,7 +209,7 @@ def test_falls_back_to_a_cold_kernel_when_the_server_cannot_start(
 
 
 def test_dead_server_is_reported_as_a_dead_kernel(kernelspec, tmp_path) -> None:
-    km = _kernel(tmp_path)
+    km = _kernel(tmp_path / "work")
     try:
         _run(km, "x = 1")
         server = km.provisioner.process.server
@@ -216,5 +219,16 @@ def test_dead_server_is_reported_as_a_dead_kernel(kernelspec, tmp_path) -> None:
         while km.is_alive() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not km.is_alive()
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def test_a_folder_holding_the_scratch_space_starts_cold(kernelspec, tmp_path) -> None:
+    """Copying it would copy the copy: such a kernel starts the ordinary way."""
+    km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
+    km.start_kernel(cwd=str(tmp_path))  # tmp_path holds the kernelspec and its scratch
+    try:
+        assert not isinstance(km.provisioner.process, prefork._ForkedKernel)
+        assert _run(km, "print('cold')").strip() == "cold"
     finally:
         km.shutdown_kernel(now=True)

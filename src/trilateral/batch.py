@@ -107,13 +107,18 @@ def _worker(root: str, section: str, force: bool, timeout: int | None, jupyter_p
             tasks, results) -> None:
     os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
     os.environ.pop("TRILATERAL_ANSWERS_DIR", None)
-    for student in iter(tasks.get, None):
-        results.put(("start", os.getpid(), student, None))
-        try:
-            payload = _grade_one(root, section, student, force, timeout)
-        except Exception as exc:  # the tool's own failure for this student, reported
-            payload = {"ok": False, "log": f"{type(exc).__name__}: {exc}", "attempts": 1}
-        results.put(("done", os.getpid(), student, payload))
+    try:
+        for student in iter(tasks.get, None):
+            results.put(("start", os.getpid(), student, None))
+            try:
+                payload = _grade_one(root, section, student, force, timeout)
+            except Exception as exc:  # the tool's own failure for this student, reported
+                payload = {"ok": False, "log": f"{type(exc).__name__}: {exc}", "attempts": 1}
+            results.put(("done", os.getpid(), student, payload))
+    finally:
+        from .prefork import WarmServer
+
+        WarmServer.close_all()
 
 
 def diagnose(root: str | Path, section: str, student: str, log: str = "") -> str:

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Unicode
 
 from . import sandbox
 
@@ -142,13 +143,9 @@ class _Server:
                 self.reap()
         self.reap()
         self.children = {p: s for p, s in self.children.items() if s is None}
-        roots = [Path(self.scratch)] + ([Path("/tmp")] if self.isolated else [])
-        for root in roots:
-            for entry in list(root.iterdir()) if root.is_dir() else []:
-                if str(entry) == keep or str(entry) == self.scratch or entry.name == ".mpl":
-                    continue
-                _remove(entry)
-        if self.isolated:
+        _sweep(Path(self.scratch), {keep} if keep else set())
+        if self.isolated:  # the sandbox's private /tmp, never the real one
+            _sweep(Path("/tmp"), {self.scratch, "/tmp/.mpl"})
             mpl = Path("/tmp/.mpl")
             for entry in list(mpl.iterdir()) if mpl.is_dir() else []:
                 if not entry.name.startswith("fontlist-"):
@@ -235,6 +232,25 @@ class _Server:
         self.clear()
 
 
+def _sweep(folder: Path, keep: set[str]) -> None:
+    """Remove everything in ``folder`` except the paths in ``keep``.
+
+    A folder on the way to a kept path is entered, not removed: the scratch
+    folder is bind-mounted from outside the sandbox, so removing one of its
+    parents would delete the real files inside it.
+    """
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for entry in list(folder.iterdir()):
+        path = str(entry)
+        if path in keep:
+            continue
+        if any(k.startswith(path + os.sep) for k in keep):
+            _sweep(entry, keep)
+            continue
+        _remove(entry)
+
+
 def _remove(path: Path) -> None:
     """Remove a file or tree a student may have made unreadable."""
     def unlock(func, target, _exc):
@@ -290,8 +306,11 @@ class WarmServer:
     _servers: dict[tuple, WarmServer] = {}
     _lock = threading.Lock()
 
-    def __init__(self, options: argparse.Namespace, python: str) -> None:
-        self.scratch = tempfile.mkdtemp(prefix="trilateral-warm-")
+    def __init__(self, options: argparse.Namespace, python: str, scratch_root: str = "") -> None:
+        # Under the grading batch's own temporary folder, removed with it even
+        # if this process is killed.
+        self.scratch = os.path.realpath(
+            tempfile.mkdtemp(prefix="trilateral-warm-", dir=scratch_root or None))
         self.count = 0
         self.lock = threading.Lock()
         # The limits apply to each forked kernel, not to the server.
@@ -315,17 +334,26 @@ class WarmServer:
             raise RuntimeError("the warm kernel server did not start")
 
     @classmethod
-    def get(cls, options: argparse.Namespace, python: str) -> WarmServer:
+    def get(cls, options: argparse.Namespace, python: str, scratch_root: str = "") -> WarmServer:
         """The server for these sandbox options, started on first use or after a crash."""
         key = (python, tuple(options.hide), options.no_bwrap, options.memory_mb,
-               options.file_mb, options.output_chars)
+               options.file_mb, options.output_chars, scratch_root)
         with cls._lock:
             server = cls._servers.get(key)
             if server is None or server.proc.poll() is not None:
                 if server is not None:
                     server.close()
-                server = cls._servers[key] = cls(options, python)
+                server = cls._servers[key] = cls(options, python, scratch_root)
             return server
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Stop every server of this process and remove its scratch folder."""
+        with cls._lock:
+            servers = list(cls._servers.values())
+            cls._servers.clear()
+        for server in servers:
+            server.close()
 
     def request(self, **req: Any) -> dict:
         with self.lock:
@@ -434,10 +462,15 @@ class _ForkedKernel:
 class PreforkProvisioner(LocalProvisioner):
     """Start grading kernels by forking them from a warm server (see the module docs)."""
 
+    scratch_root = Unicode(
+        "", config=True,
+        help="Folder for the warm server's scratch copies (the kernelspec's folder when "
+        "trilateral.sandbox installs it); empty for the system's temporary folder.")
+
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         try:
             options = sandbox.parse_launcher(self.kernel_spec.argv)
-            server = WarmServer.get(options, self.kernel_spec.argv[0])
+            server = WarmServer.get(options, self.kernel_spec.argv[0], self.scratch_root)
             cwd = server.workdir(kwargs.get("cwd"))
             env = dict(kwargs.get("env") or os.environ)
             reply = server.request(op="spawn", cwd=cwd, env=env,

@@ -130,7 +130,9 @@ def install_kernelspec(data_dir: str | Path, hide: list[str], limits: Limits,
         # Kernels are forked from a warm process when it can start (trilateral.prefork);
         # argv above is the cold start it falls back to, and says which limits apply.
         "metadata": {"debugger": False,
-                     "kernel_provisioner": {"provisioner_name": "trilateral-prefork"}},
+                     "kernel_provisioner": {
+                         "provisioner_name": "trilateral-prefork",
+                         "config": {"scratch_root": str(Path(data_dir).resolve())}}},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return spec_dir
