@@ -19,7 +19,7 @@ import pytest
 
 from trilateral import grading, sandbox
 
-from bad_submissions.corpus import BAD, CASES, GOOD
+from bad_submissions.corpus import BAD, CASES, COURSE_ROOT, GOOD
 from support_course import NOTEBOOK, SECTION, isolated_env, make_course, released, run_cli
 
 pytestmark = pytest.mark.slow
@@ -40,6 +40,8 @@ def _hand_in(root: Path, case) -> None:
     folder = root / "submitted" / case.student / SECTION
     folder.mkdir(parents=True)
     for name, content in case.build(released(root)).items():
+        if isinstance(content, str):
+            content = content.replace(COURSE_ROOT, str(root))
         (folder / name).write_text(content, encoding="utf-8")
 
 

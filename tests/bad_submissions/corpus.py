@@ -50,9 +50,14 @@ def _drop(*grade_ids: str):
     return build
 
 
+# Hostile code names the course by its absolute path (COURSE_ROOT, filled in
+# when the submission is written), as a student who knows the layout would.
+COURSE_ROOT = "@COURSE_ROOT@"
+
 READ_SECRETS = '''leaked = ""
-for path in ["../../../notebooks/01_demo/demo.ipynb", "../../../gradebook.db",
-             "../../../source/01_demo/demo.ipynb"]:
+root = "@COURSE_ROOT@"
+for path in [root + "/notebooks/01_demo/demo.ipynb", root + "/gradebook.db",
+             root + "/source/01_demo/demo.ipynb"]:
     try:
         with open(path, errors="ignore") as fh:
             leaked += fh.read()
@@ -65,8 +70,9 @@ def double(x):
 '''
 
 VANDAL = '''import glob
-for path in ["../../../gradebook.db", *glob.glob("../../../submitted/*/01_demo/*.ipynb"),
-             *glob.glob("../../*/01_demo/*.ipynb"), "../../../grades.csv"]:
+root = "@COURSE_ROOT@"
+for path in [root + "/gradebook.db", *glob.glob(root + "/submitted/*/01_demo/*.ipynb"),
+             *glob.glob(root + "/autograded/*/01_demo/*.ipynb"), root + "/grades.csv"]:
     if "vandal" in path:
         continue
     try:
