@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,19 +86,6 @@ PRELOAD = (
 )
 
 
-def _prctl(option: int, value: int) -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-_PR_SET_PDEATHSIG = 1
-_PR_SET_DUMPABLE = 4
-
-
 # --------------------------------------------------------------------------- server side
 class _Server:
     """The loop of the warm server (runs in the sandbox)."""
@@ -108,6 +96,10 @@ class _Server:
         self.limits = sandbox.Limits(memory_mb, file_mb, output_chars)
         self.isolated = isolated
         self.children: dict[int, int | None] = {}  # pid -> exit status (None: running)
+        # What survives a sweep of the sandbox's private /tmp: the scratch folder
+        # and the grader's font lists that bubblewrap bound in before any kernel ran.
+        self.keep_in_tmp = {scratch} | (
+            {str(p) for p in Path("/tmp/.mpl").glob("fontlist-*.json")} if isolated else set())
 
     # -- housekeeping
     def reap(self) -> None:
@@ -145,11 +137,7 @@ class _Server:
         self.children = {p: s for p, s in self.children.items() if s is None}
         _sweep(Path(self.scratch), {keep} if keep else set())
         if self.isolated:  # the sandbox's private /tmp, never the real one
-            _sweep(Path("/tmp"), {self.scratch, "/tmp/.mpl"})
-            mpl = Path("/tmp/.mpl")
-            for entry in list(mpl.iterdir()) if mpl.is_dir() else []:
-                if not entry.name.startswith("fontlist-"):
-                    _remove(entry)
+            _sweep(Path("/tmp"), self.keep_in_tmp)
 
     # -- requests
     def spawn(self, req: dict) -> dict:
@@ -173,11 +161,13 @@ class _Server:
 
     def _become_kernel(self, cwd: str, conn: str, env: dict, argv: list[str]) -> None:
         os.setsid()
-        _prctl(_PR_SET_DUMPABLE, 1)
-        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        sandbox.prctl(sandbox.PR_SET_DUMPABLE, 1)
+        sandbox.die_with_parent()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)  # the protocol pipe is closed; a kernel prints to its client
+        if devnull > 1:
+            os.close(devnull)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         home = os.path.join(cwd, ".home") if self.isolated else None
@@ -288,8 +278,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="running as PID 1 of a bubblewrap sandbox")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _prctl(_PR_SET_DUMPABLE, 0)
-    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
+    sandbox.die_with_parent()
     # The protocol owns the real stdout; anything else printed goes to stderr.
     proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
@@ -326,8 +316,7 @@ class WarmServer:
             env.pop(name, None)
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      env=env, text=True, bufsize=1,
-                                     preexec_fn=lambda: _prctl(_PR_SET_PDEATHSIG,
-                                                               int(signal.SIGKILL)))
+                                     preexec_fn=sandbox.die_with_parent)
         ready = self.proc.stdout.readline() if self.proc.stdout else ""
         if not ready.strip().startswith('{"ready"'):
             self.close()
@@ -376,11 +365,12 @@ class WarmServer:
         for anything else this raises ``ValueError`` and the caller starts a
         cold kernel in the folder itself.
         """
-        if source and os.path.isdir(source):
+        copy = bool(source) and os.path.isdir(source)
+        if copy:
             _check_copyable(source, self.scratch)
         self.count += 1
         dest = os.path.join(self.scratch, f"k{self.count}")
-        if source and os.path.isdir(source):
+        if copy:
             shutil.copytree(source, dest, symlinks=True,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:
@@ -438,8 +428,6 @@ class _ForkedKernel:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        import time
-
         end = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if end is not None and time.monotonic() > end:

@@ -41,17 +41,21 @@ from pathlib import Path
 
 __all__ = [
     "DROP_ENV",
+    "PR_SET_DUMPABLE",
+    "PR_SET_PDEATHSIG",
     "KERNEL_ENV",
     "KERNEL_NAME",
     "Limits",
     "bwrap_argv",
     "bwrap_works",
+    "die_with_parent",
     "hidden_paths",
     "install_kernelspec",
     "install_output_budget",
     "kernel_options",
     "main",
     "parse_launcher",
+    "prctl",
     "set_limits",
 ]
 
@@ -171,16 +175,25 @@ def set_limits(memory_mb: int, file_mb: int) -> None:
             resource.setrlimit(which, (value, value))
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process (the kernel, after exec) when its parent dies."""
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+
+
+def prctl(option: int, value: int) -> None:
+    """Linux ``prctl(option, value)`` for this process; nothing where it is unavailable."""
     try:
         import ctypes
-        import signal
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process (a kernel, after exec) when its parent dies."""
+    import signal
+
+    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
 def _font_caches() -> list[str]:
@@ -312,7 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     if "-f" in command:
         connection_file = command[command.index("-f") + 1]
     set_limits(args.memory_mb, args.file_mb)
-    _die_with_parent()
+    die_with_parent()
     if not args.no_bwrap:
         command = bwrap_argv(args.hide, os.getcwd(), connection_file) + command
     sys.stdout.flush()
