@@ -161,3 +161,14 @@ def test_unknown_question_id_lists_known_ones() -> None:
     bank = parse_bank(_good(), "good.yaml")
     with pytest.raises(KeyError, match="no question 'zz'; it has: q1"):
         bank["zz"]
+
+
+def test_a_broken_schema_is_refused() -> None:
+    """Validators check their schema first, as jsonschema.validate does."""
+    from jsonschema.exceptions import SchemaError
+
+    from trilateral.schemacheck import validator
+
+    with pytest.raises(SchemaError):
+        validator({"type": "no-such-type"})
+    assert validator({"type": "object"}).is_valid({})

@@ -42,8 +42,22 @@ def import_jsonschema():
     return jsonschema
 
 
+# Schemas already checked against the draft 2020-12 meta-schema, by id (the
+# values keep each schema alive, so an id is never reused while it is here).
+_CHECKED: dict[int, dict[str, Any]] = {}
+
+
 def validator(schema: dict[str, Any]):
-    """A draft 2020-12 validator for ``schema`` (a ``jsonschema`` validator object)."""
+    """A draft 2020-12 validator for ``schema`` (a ``jsonschema`` validator object).
+
+    The schema itself is checked against the meta-schema, as
+    ``jsonschema.validate`` does, once per schema object: a broken schema
+    raises ``jsonschema.SchemaError``.
+    """
     if not isinstance(schema, dict):
         raise ValueError(f"a JSON Schema must be a mapping, not {type(schema).__name__}")
-    return import_jsonschema().Draft202012Validator(schema)
+    cls = import_jsonschema().Draft202012Validator
+    if id(schema) not in _CHECKED:
+        cls.check_schema(schema)
+        _CHECKED[id(schema)] = schema
+    return cls(schema)
