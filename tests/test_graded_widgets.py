@@ -22,7 +22,13 @@ from fixtures import graded_course as fx
 
 from trilateral import answers, grading
 from trilateral.questions import QuestionError, load_bank, parse_bank
-from trilateral.widgets import GradedExercise, GradedPlaceholder, exercise
+from trilateral.widgets import (
+    Exercise,
+    GradedExercise,
+    GradedPlaceholder,
+    SelfCheckPlaceholder,
+    exercise,
+)
 
 from conftest import ROOT, question_banks
 
@@ -139,8 +145,13 @@ def test_under_nbgrader_a_plain_line(learner_folder: Path, monkeypatch) -> None:
     shown = _bank(learner_folder).widget(fx.MC_ID)
     assert isinstance(shown, GradedPlaceholder)
     assert repr(shown).startswith(f"Graded question {fx.MC_ID!r}")
-    # Self-checks are unchanged.
-    assert not isinstance(_bank(learner_folder).widget("fx-check"), GradedPlaceholder)
+    # A self-check is a plain line too: nothing to grade, nothing a feedback page can draw.
+    check = _bank(learner_folder).widget("fx-check")
+    assert isinstance(check, SelfCheckPlaceholder)
+    assert repr(check).startswith("Self-check 'fx-check' (")
+    assert "not graded" in repr(check)
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert isinstance(_bank(learner_folder).widget("fx-check"), Exercise)
 
 
 def test_repr_is_stable(learner_folder: Path) -> None:

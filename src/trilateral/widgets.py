@@ -18,7 +18,9 @@ restart or on reopening the notebook). Drive it the same way: set the
 controls, call :meth:`GradedExercise.submit` (or click ``_button``), read
 :attr:`GradedExercise.status`. While nbgrader runs the notebook
 (``NBGRADER_EXECUTION`` set) a graded widget is a plain line of text: nothing
-interactive, nothing read or waited for.
+interactive, nothing read or waited for. So is a self-check: it is never
+graded, and a feedback page cannot draw a widget, only a line saying what is
+there and where to try it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ __all__ = [
     "MultipleChoiceExercise",
     "MultipleSelectExercise",
     "OrderingExercise",
+    "SelfCheckPlaceholder",
     "exercise",
 ]
 
@@ -428,11 +431,29 @@ _CLASSES = {
 }
 
 
+class SelfCheckPlaceholder:
+    """What a self-check cell shows while nbgrader runs the notebook.
+
+    A self-check holds nothing to grade. Building the widget under nbgrader
+    would cost every graded submission time, and its feedback page would show
+    a widget reference that no browser can draw there.
+    """
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+
+    def __repr__(self) -> str:
+        label = _CLASSES[self.question.kind].kind_label
+        return (f"Self-check {self.question.id!r} ({label}, not graded): "
+                "try it in the notebook.")
+
+
 def exercise(question: Question):
     """Build the widget for ``question`` according to its kind.
 
     A graded question gives a :class:`GradedExercise`, or under nbgrader a
-    :class:`GradedPlaceholder`.
+    :class:`GradedPlaceholder`; a self-check under nbgrader gives a
+    :class:`SelfCheckPlaceholder`.
     """
     if not isinstance(question, Question):
         raise ValueError(f"exercise() needs a Question, got {type(question).__name__}")
@@ -444,4 +465,6 @@ def exercise(question: Question):
         cls = _CLASSES[question.kind]
     except KeyError:
         raise ValueError(f"question {question.id!r} has unknown kind {question.kind!r}") from None
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return SelfCheckPlaceholder(question)
     return cls(question)
