@@ -69,17 +69,20 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
     submitted = {p: _digest(p) for p in (root / "submitted").rglob("*") if p.is_file()}
     second = run_cli(*cli, "grade", "--jobs", "2", "-q", "--memory-mb", "1024", env=env)
     csv_second = (root / "grades.csv").read_text(encoding="utf-8")
+    feedback = run_cli(*cli, "feedback", "--jobs", "2", "-q", env=env)
+    pages = {p: _digest(p) for p in (root / "feedback").rglob("*.html")}
 
     # 3. Grading again changes nothing.
     third = run_cli(*cli, "grade", "--jobs", "2", "-q", "--memory-mb", "1024", env=env)
     return {
         "root": root, "before": before, "autograded_before": autograded_before,
         "submitted": submitted, "second": second, "third": third, "csv_second": csv_second,
+        "feedback": feedback, "pages": pages,
     }
 
 
 def test_batch_completes(batch) -> None:
-    for run in ("second", "third"):
+    for run in ("second", "feedback", "third"):
         assert batch[run].returncode == 0, batch[run].stderr[-3000:]
         assert "Traceback" not in batch[run].stdout
 
@@ -129,8 +132,19 @@ def test_every_grade_written_exactly_once(batch) -> None:
     assert grades == (len(ACTIVE) * GRADED_CELLS, len(ACTIVE) * GRADED_CELLS)
 
 
+def test_feedback_for_every_submission(batch) -> None:
+    out = batch["feedback"].stdout
+    assert f"{SECTION}: feedback written for {len(ACTIVE)} students" in out, out
+    assert "no feedback for" not in out, out
+    for case in ACTIVE:
+        assert (batch["root"] / "feedback" / case.student / SECTION / "demo.html").is_file()
+
+
 def test_rerun_is_idempotent(batch) -> None:
     assert (batch["root"] / "grades.csv").read_text(encoding="utf-8") == batch["csv_second"]
+    # Grading again regrades nothing that was graded, so no feedback page is dropped.
+    pages = {p: _digest(p) for p in (batch["root"] / "feedback").rglob("*.html")}
+    assert pages == batch["pages"]
     second = [ln for ln in batch["second"].stdout.splitlines() if "histogram" not in ln]
     third = [ln for ln in batch["third"].stdout.splitlines() if "histogram" not in ln]
     assert second == third

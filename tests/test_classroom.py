@@ -162,6 +162,8 @@ def test_a_term_with_six_students(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         page = pages[0].read_text(encoding="utf-8")
         assert "Score:" in page, sid
         assert ("stuck" in page) == (sid == "emma"), sid  # each gets their own feedback
+        if sid == "akiko":  # written after manual grading, so it carries the score given by hand
+            assert "Written response</a> (Score: 1.5 / 2.0)" in page
 
     # The exact CSV, every column computed from the submissions themselves.
     header = ("assignment,duedate,timestamp,student_id,last_name,first_name,email,"

@@ -17,7 +17,7 @@ from trilateral import cli
 
 from support_course import NOTEBOOK, SECTION, make_course, released, run_cli, solved
 
-COMMANDS = ["release", "due", "collect", "grade", "export", "return"]
+COMMANDS = ["release", "due", "collect", "grade", "feedback", "export", "return"]
 
 
 @pytest.mark.parametrize("argv", [[], *[[c] for c in COMMANDS]], ids=["top", *COMMANDS])
@@ -78,6 +78,13 @@ def test_collect_without_exchange(tmp_path: Path, capsys) -> None:
     code, err = _error(capsys, ["--course-root", str(root), "collect"])
     assert code == 2
     assert "no exchange is configured" in err
+
+
+def test_feedback_before_grading(tmp_path: Path, capsys) -> None:
+    root = make_course(tmp_path / "course")
+    code, err = _error(capsys, ["--course-root", str(root), "feedback"])
+    assert code == 2
+    assert "nothing graded yet" in err
 
 
 def test_bad_due_date(tmp_path: Path, capsys) -> None:

@@ -1,9 +1,9 @@
-"""Autograde a whole class in parallel, safely.
+"""Autograde a whole class in parallel, safely, and write its feedback later.
 
-Each submission is graded by nbgrader's own ``NbGraderAPI.autograde`` (and its
-feedback by ``generate_feedback``) inside a pool of worker processes, each
-with its kernels started through :mod:`trilateral.sandbox`. The parent
-process only hands out students and watches the clock:
+Each submission is graded by nbgrader's own ``NbGraderAPI.autograde`` inside a
+pool of worker processes, each with its kernels started through
+:mod:`trilateral.sandbox`. The parent process only hands out students and
+watches the clock:
 
 * a worker gets one student at a time, so every submission is graded exactly
   once per run, by exactly one process;
@@ -12,8 +12,14 @@ process only hands out students and watches the clock:
 * a gradebook write that meets "database is locked" is retried;
 * a submission nbgrader cannot grade (not a notebook, kernel died, a loop that
   ignores interrupts, ...) gets a deterministic 0 through
-  :func:`trilateral.grading.record_failure`, a reason in plain words, and an
-  HTML feedback page saying what went wrong. Nothing else is touched.
+  :func:`trilateral.grading.record_failure`, a reason in plain words, and a
+  feedback page saying what went wrong. Nothing else is touched.
+
+What grading found out (who failed and why, what nbgrader silently repaired)
+is kept in ``reports/<section>-grading.json``. Feedback is a separate step,
+:func:`write_feedback`, run after the written tasks are graded by hand, so the
+pages students get carry every score and comment; it reads those records to
+put the grader's notes, or the reason for a 0, on each student's page.
 """
 
 from __future__ import annotations
@@ -33,7 +39,16 @@ from pathlib import Path
 
 from . import grading, sandbox
 
-__all__ = ["Outcome", "diagnose", "grade_section", "write_failure_feedback"]
+__all__ = [
+    "FeedbackResult",
+    "Outcome",
+    "diagnose",
+    "feedback_students",
+    "grade_section",
+    "recorded_outcomes",
+    "write_failure_feedback",
+    "write_feedback",
+]
 
 _DB_TROUBLE = ("database is locked", "error accessing the nbgrader database")
 
@@ -68,8 +83,9 @@ def _extra_config(timeout: int | None):
 
 def _grade_one(root: str, section: str, student: str, force: bool, timeout: int | None,
                retries: int = 6) -> dict:
-    """Autograde and write feedback for one student (runs in a worker)."""
+    """Autograde one student's submission (runs in a worker)."""
     api = grading.api(root, _extra_config(timeout))
+    before = _stamp(Path(root), section, student)
     log = ""
     attempts = 0
     for attempts in range(1, retries + 1):  # noqa: B007
@@ -80,13 +96,17 @@ def _grade_one(root: str, section: str, student: str, force: bool, timeout: int 
         time.sleep(0.2 + random.random() * attempts)
     ok = bool(result.get("success")) and (Path(root) / "autograded" / student / section).is_dir()
     notes = _notes(Path(root), section, student, log) if ok else []
-    if ok:
-        fb = api.generate_feedback(section, student, force=True)
-        if not fb.get("success"):
-            log += (fb.get("log") or "") + (fb.get("error") or "")
-        elif notes:
-            _add_notes_to_feedback(Path(root), section, student, notes)
-    return {"ok": ok, "log": log, "attempts": attempts, "notes": notes}
+    regraded = ok and _stamp(Path(root), section, student) != before
+    return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded}
+
+
+def _stamp(root: Path, section: str, student: str) -> tuple | None:
+    """When the student's autograded copy was last written (None: there is none)."""
+    folder = root / "autograded" / student / section
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.iterdir()))
+    except OSError:
+        return None
 
 
 def _add_notes_to_feedback(root: Path, section: str, student: str, notes: list[str]) -> None:
@@ -229,6 +249,7 @@ def _fail(root: Path, section: str, student: str, reason: str) -> None:
             if "locked" not in str(exc) or attempt == 9:
                 raise
             time.sleep(0.3 * (attempt + 1))
+    shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
     write_failure_feedback(root, section, student, reason)
 
 
@@ -306,6 +327,8 @@ def grade_section(
                 ok = payload["ok"] and (root / "autograded" / student / section).is_dir()
                 log = payload["log"]
                 if ok:
+                    if payload.get("regraded"):  # earlier pages no longer match the scores
+                        shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
                     finish(student, Outcome(student, True, "", payload.get("notes", []), seconds,
                                             payload["attempts"]))
                 else:
@@ -347,4 +370,149 @@ def grade_section(
             if proc.is_alive():
                 proc.kill()
         shutil.rmtree(kernels, ignore_errors=True)
+        _record(root, section, list(outcomes.values()))
     return [outcomes[s] for s in students]
+
+
+def _records_path(root: Path, section: str) -> Path:
+    return root / "reports" / f"{section}-grading.json"
+
+
+def _record(root: Path, section: str, outcomes: list[Outcome]) -> None:
+    """Merge ``outcomes`` into the section's grading record (a re-run of a few
+    students keeps everyone else's entry)."""
+    if not outcomes:
+        return
+    path = _records_path(root, section)
+    records = {o.student: o for o in recorded_outcomes(root, section).values()}
+    records.update({o.student: o for o in outcomes})
+    data = {"section": section,
+            "students": {s: {"ok": o.ok, "reason": o.reason, "notes": o.notes}
+                         for s, o in sorted(records.items())}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def recorded_outcomes(root: str | Path, section: str) -> dict[str, Outcome]:
+    """What the last grading runs of ``section`` recorded, by student id.
+
+    Empty when the section was never graded through :func:`grade_section`
+    (graded with nbgrader's own apps, say). A damaged record is treated as
+    missing: feedback is still written, only without the grader's notes.
+    """
+    path = _records_path(Path(root), section)
+    try:
+        students = json.loads(path.read_text(encoding="utf-8"))["students"]
+        return {s: Outcome(s, bool(r["ok"]), str(r.get("reason", "")), list(r.get("notes", [])))
+                for s, r in students.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _feedback_one(root: str, section: str, student: str, notes: list[str],
+                  retries: int = 6) -> dict:
+    """nbgrader's feedback pages for one graded student, with the grader's notes."""
+    api = grading.api(root)
+    log = ""
+    for attempt in range(1, retries + 1):
+        result = api.generate_feedback(section, student, force=True)
+        log = (result.get("log") or "") + (result.get("error") or "")
+        if result.get("success") or not any(t in log for t in _DB_TROUBLE):
+            break
+        time.sleep(0.2 + random.random() * attempt)
+    ok = bool(result.get("success"))
+    if ok and notes:
+        _add_notes_to_feedback(Path(root), section, student, notes)
+    return {"ok": ok, "log": log}
+
+
+def _autograded(root: Path, section: str) -> list[str]:
+    return sorted(p.parent.name for p in (root / "autograded").glob(f"*/{section}") if p.is_dir())
+
+
+def feedback_students(root: str | Path, section: str) -> list[str]:
+    """Students who get a feedback page: graded ones, and those who scored 0
+    because their submission could not be graded."""
+    root = Path(root).resolve()
+    failed = {s for s, o in recorded_outcomes(root, section).items() if not o.ok}
+    return sorted(set(_autograded(root, section)) | failed)
+
+
+@dataclass
+class FeedbackResult:
+    """Feedback written (or not) for one student."""
+
+    student: str
+    ok: bool
+    reason: str = ""
+
+
+def write_feedback(
+    root: str | Path,
+    section: str,
+    students: list[str] | None = None,
+    *,
+    jobs: int = 1,
+    progress: Callable[[FeedbackResult], None] | None = None,
+) -> list[FeedbackResult]:
+    """Write ``feedback/<student>/<section>/*.html`` for graded submissions.
+
+    Run it after manual grading, so the pages carry the written tasks' scores
+    and comments. Students graded successfully get nbgrader's feedback (with
+    the grader's notes on top); students whose submission could not be graded
+    get a page saying why it scored 0. Students not graded yet are skipped.
+    ``jobs`` pages are rendered at a time, in separate processes.
+    """
+    root = Path(root).resolve()
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    records = recorded_outcomes(root, section)
+    graded = set(_autograded(root, section))
+    if students is None:
+        students = feedback_students(root, section)
+    results: dict[str, FeedbackResult] = {}
+
+    def done(result: FeedbackResult) -> None:
+        results[result.student] = result
+        if progress:
+            progress(result)
+
+    todo = []
+    for student in students:
+        record = records.get(student)
+        if student in graded:
+            todo.append((student, record.notes if record else []))
+        elif record is not None and not record.ok:
+            shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
+            write_failure_feedback(root, section, student, record.reason)
+            done(FeedbackResult(student, True))
+        else:
+            done(FeedbackResult(student, False, "not graded yet"))
+
+    def finish(student: str, payload: dict) -> None:
+        if payload["ok"]:
+            done(FeedbackResult(student, True))
+        else:
+            lines = [ln for ln in payload["log"].splitlines() if ln.strip()]
+            done(FeedbackResult(student, False, lines[-1].strip() if lines
+                                else "nbgrader could not write the feedback"))
+
+    if jobs == 1 or len(todo) < 2:
+        for student, notes in todo:
+            try:
+                finish(student, _feedback_one(str(root), section, student, notes))
+            except Exception as exc:  # reported for this student; the others go on
+                finish(student, {"ok": False, "log": f"{type(exc).__name__}: {exc}"})
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(_feedback_one, str(root), section, s, n): s for s, n in todo}
+            for future, student in futures.items():
+                try:
+                    finish(student, future.result())
+                except Exception as exc:  # a worker that died takes only its student
+                    finish(student, {"ok": False, "log": f"{type(exc).__name__}: {exc}"})
+    return [results[s] for s in students]

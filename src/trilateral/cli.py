@@ -3,8 +3,9 @@
     trilateral release [SECTION ...]          student versions (and the exchange, if set)
     trilateral due SECTION DATETIME           set or move a due date
     trilateral collect [SECTION ...]          from the exchange, or --zip FILE from an LMS
-    trilateral grade [SECTION ...]            autograde, feedback, grades CSV, summary
-    trilateral return [SECTION ...]           release feedback through the exchange
+    trilateral grade [SECTION ...]            autograde, grades CSV, summary
+    trilateral feedback [SECTION ...]         HTML feedback, after manual grading
+    trilateral return [SECTION ...]           fresh feedback, released through the exchange
     trilateral export [--csv FILE]            grades (with manual grades) to CSV
 
 Every command works on the course folder given by ``--course-root`` (default:
@@ -186,6 +187,11 @@ def cmd_grade(args) -> int:
         csv_path = root / csv_path
     grading.export_grades(root, csv_path)
     print(f"grades of every section: {csv_path}")
+    if args.feedback:
+        _write_feedback(root, todo, args.jobs, args.quiet)
+    else:
+        print("next: grade the written tasks (nbgrader formgrader), then `trilateral feedback` "
+              "or `trilateral return`")
     return EXIT_OK
 
 
@@ -225,15 +231,56 @@ def _progress(total: int, section: str, quiet: bool):
                 leave=False)
 
 
+def _write_feedback(root: Path, todo: dict[str, list[str] | None], jobs: int,
+                    quiet: bool) -> int:
+    """Fresh feedback pages for the given (default: every graded) students;
+    returns how many sections had any."""
+    from . import batch
+
+    count = 0
+    for section, asked in todo.items():
+        students = batch.feedback_students(root, section) if asked is None else asked
+        if not students:
+            continue
+        count += 1
+        bar = _progress(len(students), f"{section} feedback", quiet)
+        results = batch.write_feedback(root, section, students, jobs=jobs,
+                                       progress=lambda _r, b=bar: b.update(1))
+        bar.close()
+        written = sum(r.ok for r in results)
+        print(f"{section}: feedback written for {written} students "
+              f"in feedback/<student>/{section}/")
+        waiting = [r.student for r in results if r.reason == "not graded yet"]
+        for r in results:
+            if not r.ok and r.reason != "not graded yet":
+                print(f"  no feedback for {r.student}: {r.reason}")
+        if waiting:
+            print(f"  not graded yet, so no feedback: {', '.join(waiting)}")
+    return count
+
+
+def cmd_feedback(args) -> int:
+    root = _course(args)
+    sections = _sections(root, args.sections)
+    if not _write_feedback(root, dict.fromkeys(sections), args.jobs, args.quiet):
+        raise UsageError(f"nothing graded yet in {root / 'autograded'}/: "
+                         "run `trilateral grade` first")
+    return EXIT_OK
+
+
 def cmd_return(args) -> int:
     from . import grading
 
     root = _course(args)
     if not _exchange_configured(root):
         raise UsageError("no exchange is configured (set c.Exchange.root in nbgrader_config.py); "
-                         "hand out feedback/<student>/<section>/ another way")
+                         "run `trilateral feedback` and hand out "
+                         "feedback/<student>/<section>/ another way")
+    sections = _sections(root, args.sections)
+    # Written now, so the pages carry the scores and comments given by hand.
+    _write_feedback(root, dict.fromkeys(sections), args.jobs, args.quiet)
     api = grading.api(root)
-    for section in _sections(root, args.sections):
+    for section in sections:
         released, skipped = 0, []
         feedback = root / "feedback"
         for student in grading.submissions(root, section):
@@ -290,10 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: STUDENT_notebook.ipynb)")
     p.set_defaults(func=cmd_collect)
 
-    p = sub.add_parser("grade", help="autograde every submission, write feedback and grades.csv",
+    p = sub.add_parser("grade", help="autograde every submission and export grades.csv",
                        description="Autograde every submission of each SECTION (default: all "
-                       "with submissions) in a sandbox, write HTML feedback, export grades.csv, "
-                       "and print a summary per section with a histogram in reports/.")
+                       "with submissions) in a sandbox, export grades.csv, and print a summary "
+                       "per section with a histogram in reports/. Feedback is written "
+                       "afterwards, by `trilateral feedback` or `trilateral return`, once the "
+                       "written tasks are graded by hand (or at once with --feedback).")
     p.add_argument("sections", nargs="*", metavar="SECTION")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="grade N submissions at a time (default 1)")
@@ -309,8 +358,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-chars", type=int, default=200_000, metavar="N",
                    help="printed characters kept per submission (default 200000)")
     p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
+    p.add_argument("--feedback", action="store_true",
+                   help="also write feedback now (for sections with nothing to grade by hand)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("feedback", help="write HTML feedback for every graded submission",
+                       description="Write feedback/<student>/<section>/*.html for every "
+                       "graded submission of each SECTION (default: all), with the scores and "
+                       "comments given by hand so far. Run it after manual grading; a "
+                       "submission that could not be graded gets a page saying why.")
+    p.add_argument("sections", nargs="*", metavar="SECTION")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="write N students' feedback at a time (default 1)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("export", help="export every grade (with manual grades) to CSV",
                        description="Export every grade in the gradebook, including scores "
@@ -318,10 +380,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("return", help="release feedback to students through the exchange",
-                       description="Release the feedback of each SECTION to the students who "
-                       "submitted through the exchange.")
+    p = sub.add_parser("return", help="write fresh feedback and release it through the exchange",
+                       description="Write the feedback of each SECTION afresh (so it carries "
+                       "the scores and comments given by hand) and release it to the students "
+                       "who submitted through the exchange.")
     p.add_argument("sections", nargs="*", metavar="SECTION")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="write N students' feedback at a time (default 1)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_return)
     return parser
 
