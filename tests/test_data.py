@@ -110,6 +110,19 @@ def _edit_frame(folder: Path, change) -> None:
     change(frame).to_csv(path, index=False)
 
 
+def test_a_loaded_frame_is_the_callers_own(package: Path) -> None:
+    first = data.load("events", package)
+    first.loc[0, "title"] = "changed by a learner"
+    assert data.load("events", package).loc[0, "title"] != "changed by a learner"
+
+
+def test_an_edited_file_is_read_again(package: Path) -> None:
+    data.load("events", package)  # now kept
+    _edit_events(package, "1965-06-22", "22/06/1965")
+    with pytest.raises(DataError, match=r"field 'date' expects a date"):
+        data.load("events", package)
+
+
 def test_missing_file_is_named(package: Path) -> None:
     (package / "events.csv").unlink()
     with pytest.raises(DataError, match=r"events\.csv: file for dataset 'events' is missing"):

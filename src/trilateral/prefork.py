@@ -264,6 +264,39 @@ def _preload() -> None:
     for name in PRELOAD:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    _warm()
+
+
+def _warm() -> None:
+    """Do once, before any kernel forks, the first-time work every kernel repeats.
+
+    Each costs a kernel a tenth of a second or more the first time and little
+    after: checking the question and rule schemas against the meta-schema (a
+    graded section loads a question bank in its first cell), loading the
+    course's datasets (:func:`trilateral.data.load` keeps each checked frame
+    while its file is unchanged), and formatting a traceback (IPython loads its
+    highlighting and source-inspection machinery then; every unanswered
+    exercise raises). Nothing here depends on a submission, so forked kernels
+    share it and learn nothing from each other.
+    """
+    with contextlib.suppress(Exception):
+        from . import questions, schemacheck, simulation
+
+        schemacheck.validator(questions.schema()).is_valid({})
+        schemacheck.validator(simulation.schema()).is_valid({})
+    with contextlib.suppress(Exception):
+        from . import data
+
+        for name in data.resource_names():
+            with contextlib.suppress(Exception):
+                data.load(name)
+    with contextlib.suppress(Exception):
+        from IPython.core.ultratb import VerboseTB
+
+        try:
+            raise NotImplementedError("warming up")
+        except NotImplementedError:
+            VerboseTB().text(*sys.exc_info())
 
 
 def main(argv: list[str] | None = None) -> None:
