@@ -1,4 +1,5 @@
-"""Cross-checks for the defence-spending and cost-sharing tables (notebooks 05 and 07).
+"""Cross-checks for the defence-spending, cost-sharing and U.S.-forces tables
+(notebooks 04, 05 and 07).
 
 The schema checks in test_data.py cover types and ranges; these tests check
 what an analysis relies on: one row per key, no gap in the declared range,
@@ -20,6 +21,11 @@ def spending():
 @pytest.fixture(scope="module")
 def cost():
     return data.load("cost_sharing")
+
+
+@pytest.fixture(scope="module")
+def forces():
+    return data.load("us_forces")
 
 
 def _range(name: str, field: str) -> tuple[int, int]:
@@ -71,3 +77,74 @@ def test_stated_changes_agree_with_amounts(cost) -> None:
         if prev in kor.index and kor.loc[[year, prev], "amount_bn"].notna().all():
             computed = 100 * (kor.loc[year, "amount_bn"] / kor.loc[prev, "amount_bn"] - 1)
             assert abs(computed - kor.loc[year, "change_pct"]) < 0.1, year
+
+
+# --- us_forces (DMDC, September snapshots) ----------------------------------
+
+BRANCHES = ["army", "navy", "marine_corps", "air_force", "space_force", "coast_guard"]
+
+
+def test_forces_has_one_row_per_country_and_year(forces) -> None:
+    assert not forces.duplicated(["country", "year"]).any()
+    assert set(forces["country"]) == {"JPN", "KOR"}
+
+
+def test_forces_years_are_continuous_2008_to_2025(forces) -> None:
+    for code, rows in forces.groupby("country"):
+        assert sorted(rows["year"].astype(int)) == list(range(2008, 2026)), code
+
+
+def test_forces_snapshot_is_30_september_of_the_year(forces) -> None:
+    assert (forces["snapshot"].dt.year == forces["year"]).all()
+    assert ((forces["snapshot"].dt.month == 9) & (forces["snapshot"].dt.day == 30)).all()
+
+
+def test_forces_branches_add_up_to_active_duty(forces) -> None:
+    total = forces[BRANCHES].fillna(0).sum(axis=1)
+    bad = forces.loc[total != forces["active_duty"], ["country", "year"]]
+    assert bad.empty, bad.to_dict("records")
+
+
+def test_forces_values_are_positive(forces) -> None:
+    assert (forces["active_duty"] > 0).all()
+    assert (forces[BRANCHES].fillna(0) >= 0).all().all()
+    # Every service but the Navy in 2008-2009 Korea (documented) has people in both countries.
+    assert (forces[["army", "marine_corps", "air_force", "coast_guard"]] > 0).all().all()
+
+
+def test_space_force_is_counted_separately_only_from_2023(forces) -> None:
+    has = forces["space_force"].notna()
+    assert set(forces.loc[has, "year"].astype(int)) == {2023, 2024, 2025}
+    assert (forces.loc[has, "space_force"] > 0).all()
+
+
+def test_counting_basis_switches_once_between_2017_and_2018(forces) -> None:
+    for code, rows in forces.sort_values("year").groupby("country"):
+        before = rows.loc[rows["year"] <= 2017, "counting"]
+        after = rows.loc[rows["year"] >= 2018, "counting"]
+        assert set(before) == {"assigned_and_deployed"}, code
+        assert set(after) == {"permanently_assigned"}, code
+
+
+def test_forces_rows_name_their_dmdc_file(forces) -> None:
+    yymm = forces["dmdc_file"].str.extract(r"Report_(\d{2})09")[0].astype(int)
+    assert (yymm == forces["year"].astype(int) % 100).all()
+
+
+def test_forces_flagged_rows_are_the_documented_ones(forces) -> None:
+    flagged = forces.loc[forces["note"].notna(), ["country", "year"]]
+    pairs = {(c, int(y)) for c, y in zip(flagged["country"], flagged["year"], strict=True)}
+    assert pairs == {("JPN", 2016), ("JPN", 2017), ("KOR", 2008), ("KOR", 2009)}
+
+
+def test_forces_spot_check_september_2016(forces) -> None:
+    """Values checked by hand against the parse of DMDC's September 2016 file."""
+    row = forces.set_index(["country", "year"]).loc[("JPN", 2016)]
+    assert [int(row[b]) for b in ("army", "navy", "marine_corps", "air_force")] == [
+        2717,
+        11014,
+        13521,
+        11566,
+    ]
+    assert int(row["coast_guard"]) == 16 and int(row["active_duty"]) == 38834
+    assert int(forces.set_index(["country", "year"]).loc[("KOR", 2016), "active_duty"]) == 24190
