@@ -194,6 +194,20 @@ def test_interrupt_reaches_the_forked_kernel(kernelspec, tmp_path) -> None:
         km.shutdown_kernel(now=True)
 
 
+def test_a_killed_kernel_is_gone_when_kill_returns(kernelspec, tmp_path) -> None:
+    """jupyter_client polls a dying kernel every 0.1 s; answering a kill only once
+    the kernel is reaped spares every graded submission that wait."""
+    km = _kernel(tmp_path / "work")
+    try:
+        assert _run(km, "print('up')") == "up\n"
+        process = km.provisioner.process
+        assert isinstance(process, prefork._ForkedKernel)
+        process.kill()
+        assert process.poll() is not None
+    finally:
+        km.shutdown_kernel(now=True)
+
+
 def test_falls_back_to_a_cold_kernel_when_the_server_cannot_start(
         kernelspec, tmp_path, monkeypatch) -> None:
     def broken(*_args, **_kwargs):

@@ -75,6 +75,10 @@ def _extra_config(timeout: int | None):
 
     extra = Config()
     extra.Execute.kernel_name = sandbox.KERNEL_NAME
+    # A grading kernel is thrown away with its scratch folder: nothing is lost
+    # by killing it at once, and a graceful shutdown costs every submission
+    # a round of polling.
+    extra.Execute.shutdown_kernel = "immediate"
     if timeout is not None:
         extra.Execute.timeout = timeout
         extra.ExecutePreprocessor.timeout = timeout

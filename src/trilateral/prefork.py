@@ -205,6 +205,13 @@ class _Server:
         except OSError:
             with contextlib.suppress(OSError):
                 os.kill(pid, signum)
+        if signum == signal.SIGKILL:
+            # Answer once the kernel is gone, so the client's next poll sees it
+            # dead instead of sleeping a poll interval to find out.
+            end = time.monotonic() + 1.0
+            while self.children.get(pid) is None and time.monotonic() < end:
+                time.sleep(0.002)
+                self.reap()
         return {"ok": True}
 
     def serve(self, stdin, stdout) -> None:
