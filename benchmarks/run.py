@@ -319,27 +319,34 @@ def _gradebook_counts(root: Path) -> dict:
             "duplicated_grades": dup}
 
 
+def _timed_cli(root: Path, env: dict[str, str], *args: str) -> float:
+    """Seconds one ``trilateral`` command takes on ``root``; stop the benchmark if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "trilateral.cli", "--course-root", str(root), *args, "--quiet"],
+        env=env, capture_output=True, text=True,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"trilateral {args[0]} failed:\n{done.stdout[-2000:]}\n"
+                         f"{done.stderr[-2000:]}")
+    return seconds
+
+
 def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
     home = tmp / "home-grade"
     home.mkdir(exist_ok=True)
     env = _env(home)
-    per_run, floor = [], []
-    counts = {}
+    per_run, floor, feedback = [], [], []
+    counts, pages = {}, 0
     for r in range(runs):
         root = _course(tmp, f"class-{r}")
         _synthetic_class(root, n, env)
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "trilateral.cli", "--course-root", str(root),
-             "grade", GRADE_SECTION, "--jobs", str(jobs), "--quiet"],
-            env=env, capture_output=True, text=True,
-        )
-        per_run.append(time.perf_counter() - start)
-        if done.returncode:
-            raise SystemExit(
-                f"trilateral grade failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-            )
+        per_run.append(_timed_cli(root, env, "grade", GRADE_SECTION, "--jobs", str(jobs)))
         counts = _gradebook_counts(root)
+        # Feedback is its own step (after manual grading); timed apart from grading.
+        feedback.append(_timed_cli(root, env, "feedback", GRADE_SECTION, "--jobs", str(jobs)))
+        pages = len(list((root / "feedback").glob(f"*/{GRADE_SECTION}/*.html")))
         trivial = _trivial_course(tmp / f"floor-{r}", n, env)
         floor.append(_trivial_serial(trivial, n, env))
     result = {
@@ -348,6 +355,11 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
         "seconds": statistics.median(per_run),
         "floor_serial_trivial_seconds": statistics.median(floor),
         "gradebook": counts,
+        "feedback_seconds": statistics.median(feedback),
+        "feedback_pages": pages,
+        # Every run, so the spread on a shared machine is on record with the median.
+        "runs_seconds": per_run,
+        "floor_runs_seconds": floor,
     }
     result["seconds_per_submission"] = result["seconds"] / n
     result["floor_seconds_per_submission"] = result["floor_serial_trivial_seconds"] / n
@@ -356,6 +368,8 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
           f"({result['seconds_per_submission']:.2f} s each); floor, trivial notebooks "
           f"serially: {result['floor_serial_trivial_seconds']:.1f} s; x{result['ratio']:.2f}")
     print(f"  gradebook: {counts}")
+    print(f"  feedback for {n} submissions with --jobs {jobs} (a separate step, after manual "
+          f"grading): {result['feedback_seconds']:.1f} s, {pages} pages")
     return result
 
 
@@ -389,6 +403,16 @@ def markdown(results: dict) -> str:
                    f"Gradebook after the run: {g['gradebook']['submissions']} submissions, "
                    f"{g['gradebook']['duplicated_grades']} duplicated grades, grades per "
                    f"submission {g['gradebook']['grades_per_submission']}.")
+        if g.get("runs_seconds"):
+            out.append("")
+            out.append("Each run: grading " + ", ".join(f"{x:.1f}" for x in g["runs_seconds"])
+                       + " s; floor " + ", ".join(f"{x:.1f}" for x in g["floor_runs_seconds"])
+                       + " s.")
+        if "feedback_seconds" in g:
+            out.append("")
+            out.append(f"Feedback, a separate step after manual grading (`trilateral feedback "
+                       f"--jobs {g['jobs']}`): {g['feedback_seconds']:.1f} s for "
+                       f"{g['submissions']} submissions, {g['feedback_pages']} pages.")
         out.append("")
     out.append("| Target | Result |")
     out.append("| --- | --- |")
