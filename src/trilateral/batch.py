@@ -40,6 +40,7 @@ from pathlib import Path
 from . import grading, sandbox
 
 __all__ = [
+    "NOT_GRADED_YET",
     "FeedbackResult",
     "Outcome",
     "diagnose",
@@ -90,18 +91,26 @@ def _grade_one(root: str, section: str, student: str, force: bool, timeout: int 
     """Autograde one student's submission (runs in a worker)."""
     api = grading.api(root, _extra_config(timeout))
     before = _stamp(Path(root), section, student)
-    log = ""
-    attempts = 0
-    for attempts in range(1, retries + 1):  # noqa: B007
-        result = api.autograde(section, student, force=force, create=True)
-        log = (result.get("log") or "") + (result.get("error") or "")
-        if result.get("success") or not any(t in log for t in _DB_TROUBLE):
-            break
-        time.sleep(0.2 + random.random() * attempts)
+    result, log, attempts = _retrying(
+        lambda: api.autograde(section, student, force=force, create=True), retries)
     ok = bool(result.get("success")) and (Path(root) / "autograded" / student / section).is_dir()
     notes = _notes(Path(root), section, student, log) if ok else []
     regraded = ok and _stamp(Path(root), section, student) != before
     return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded}
+
+
+def _retrying(step: Callable[[], dict], retries: int) -> tuple[dict, str, int]:
+    """Run an nbgrader API step, again while it fails on a locked gradebook.
+
+    Returns nbgrader's result, its log (with the error) and how many attempts it took.
+    """
+    for attempt in range(1, retries + 1):
+        result = step()
+        log = (result.get("log") or "") + (result.get("error") or "")
+        if result.get("success") or not any(t in log for t in _DB_TROUBLE):
+            break
+        time.sleep(0.2 + random.random() * attempt)
+    return result, log, attempt
 
 
 def _stamp(root: Path, section: str, student: str) -> tuple | None:
@@ -419,13 +428,8 @@ def _feedback_one(root: str, section: str, student: str, notes: list[str],
                   retries: int = 6) -> dict:
     """nbgrader's feedback pages for one graded student, with the grader's notes."""
     api = grading.api(root)
-    log = ""
-    for attempt in range(1, retries + 1):
-        result = api.generate_feedback(section, student, force=True)
-        log = (result.get("log") or "") + (result.get("error") or "")
-        if result.get("success") or not any(t in log for t in _DB_TROUBLE):
-            break
-        time.sleep(0.2 + random.random() * attempt)
+    result, log, _ = _retrying(lambda: api.generate_feedback(section, student, force=True),
+                               retries)
     ok = bool(result.get("success"))
     if ok and notes:
         _add_notes_to_feedback(Path(root), section, student, notes)
@@ -436,12 +440,19 @@ def _autograded(root: Path, section: str) -> list[str]:
     return sorted(p.parent.name for p in (root / "autograded").glob(f"*/{section}") if p.is_dir())
 
 
+def _with_pages(graded: set[str], records: dict[str, Outcome]) -> list[str]:
+    return sorted(graded | {s for s, o in records.items() if not o.ok})
+
+
 def feedback_students(root: str | Path, section: str) -> list[str]:
     """Students who get a feedback page: graded ones, and those who scored 0
     because their submission could not be graded."""
     root = Path(root).resolve()
-    failed = {s for s, o in recorded_outcomes(root, section).items() if not o.ok}
-    return sorted(set(_autograded(root, section)) | failed)
+    return _with_pages(set(_autograded(root, section)), recorded_outcomes(root, section))
+
+
+# FeedbackResult.reason for a student with nothing graded to write feedback about.
+NOT_GRADED_YET = "not graded yet"
 
 
 @dataclass
@@ -475,7 +486,7 @@ def write_feedback(
     records = recorded_outcomes(root, section)
     graded = set(_autograded(root, section))
     if students is None:
-        students = feedback_students(root, section)
+        students = _with_pages(graded, records)
     results: dict[str, FeedbackResult] = {}
 
     def done(result: FeedbackResult) -> None:
@@ -493,7 +504,7 @@ def write_feedback(
             write_failure_feedback(root, section, student, record.reason)
             done(FeedbackResult(student, True))
         else:
-            done(FeedbackResult(student, False, "not graded yet"))
+            done(FeedbackResult(student, False, NOT_GRADED_YET))
 
     def finish(student: str, payload: dict) -> None:
         if payload["ok"]:
@@ -517,6 +528,7 @@ def write_feedback(
             for future, student in futures.items():
                 try:
                     finish(student, future.result())
-                except Exception as exc:  # a worker that died takes only its student
+                except Exception as exc:  # a dead worker breaks the pool: each student
+                    # it leaves without a page is reported, and the pages written stay
                     finish(student, {"ok": False, "log": f"{type(exc).__name__}: {exc}"})
     return [results[s] for s in students]

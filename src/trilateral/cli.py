@@ -250,9 +250,9 @@ def _write_feedback(root: Path, todo: dict[str, list[str] | None], jobs: int,
         written = sum(r.ok for r in results)
         print(f"{section}: feedback written for {written} students "
               f"in feedback/<student>/{section}/")
-        waiting = [r.student for r in results if r.reason == "not graded yet"]
+        waiting = [r.student for r in results if r.reason == batch.NOT_GRADED_YET]
         for r in results:
-            if not r.ok and r.reason != "not graded yet":
+            if not r.ok and r.reason != batch.NOT_GRADED_YET:
                 print(f"  no feedback for {r.student}: {r.reason}")
         if waiting:
             print(f"  not graded yet, so no feedback: {', '.join(waiting)}")
@@ -296,6 +296,13 @@ def cmd_return(args) -> int:
             line += f"; not released (not submitted through the exchange): {', '.join(skipped)}"
         print(line)
     return EXIT_OK
+
+
+def _feedback_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that write feedback (``feedback`` and ``return``)."""
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="write N students' feedback at a time (default 1)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,9 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "comments given by hand so far. Run it after manual grading; a "
                        "submission that could not be graded gets a page saying why.")
     p.add_argument("sections", nargs="*", metavar="SECTION")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="write N students' feedback at a time (default 1)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _feedback_options(p)
     p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("export", help="export every grade (with manual grades) to CSV",
@@ -385,9 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "the scores and comments given by hand) and release it to the students "
                        "who submitted through the exchange.")
     p.add_argument("sections", nargs="*", metavar="SECTION")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="write N students' feedback at a time (default 1)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _feedback_options(p)
     p.set_defaults(func=cmd_return)
     return parser
 
