@@ -37,3 +37,23 @@ def test_held_back_packages_are_not_loaded_but_stay_importable() -> None:
     # The packages jsonschema[format-nongpl] installs are really there to hold back.
     assert "rfc3987_syntax" in report["importable"]
 
+
+
+def test_the_course_schemas_are_valid_draft_2020_12() -> None:
+    """The packaged schemas skip the meta-schema check at run time; it is done here."""
+    import jsonschema
+
+    from trilateral import questions, simulation
+
+    for schema in (questions.schema(), simulation.schema()):
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_check_schema_false_skips_only_the_meta_schema_check() -> None:
+    from trilateral.schemacheck import validator
+
+    validator({"type": "object", "required": "a"}, check_schema=False)  # no SchemaError
+    strict = validator({"type": "object", "required": ["a"]}, check_schema=False)
+    assert not strict.is_valid({})
+    assert strict.is_valid({"a": 1})
