@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import gcfreeze
+
 if TYPE_CHECKING:  # pandas is imported when a table is loaded, not at import
     import pandas as pd
 
@@ -135,6 +137,7 @@ def load(name: str, root: Path | str | None = None) -> pd.DataFrame:
         if len(_LOADED) >= 32:
             _LOADED.clear()
         _LOADED[key] = frame
+    gcfreeze.after_imports()  # pandas is imported by now
     return frame.copy(deep=True)
 
 

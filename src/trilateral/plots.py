@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from . import gcfreeze
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
@@ -90,6 +92,7 @@ def style() -> None:
             "legend.frameon": False,
         }
     )
+    gcfreeze.after_imports()  # matplotlib is imported by now
 
 
 # Width of an average character of the source line (8-point DejaVu Sans), in

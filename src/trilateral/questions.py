@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import gcfreeze
+
 __all__ = [
     "GRADED_KINDS",
     "KINDS",
@@ -124,7 +126,9 @@ class QuestionBank:
         """
         from .widgets import exercise
 
-        return exercise(self[question_id])
+        built = exercise(self[question_id])
+        gcfreeze.after_imports()  # ipywidgets is imported by now
+        return built
 
 
 @lru_cache(maxsize=1)
@@ -253,4 +257,6 @@ def load_bank(path: str | Path) -> QuestionBank:
             raise QuestionError(f"{path}: not valid YAML{at}: {exc}") from None
     else:
         raise QuestionError(f"{path}: a question bank must be a .yaml, .yml or .json file")
-    return parse_bank(data, str(path))
+    bank = parse_bank(data, str(path))
+    gcfreeze.after_imports()  # yaml and jsonschema are imported by now
+    return bank
