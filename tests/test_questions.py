@@ -172,3 +172,21 @@ def test_a_broken_schema_is_refused() -> None:
     with pytest.raises(SchemaError):
         validator({"type": "no-such-type"})
     assert validator({"type": "object"}).is_valid({})
+
+
+def test_an_unchanged_bank_is_read_once_and_an_edited_one_again(tmp_path) -> None:
+    """Graded test cells read the bank again; an unchanged file is not parsed twice."""
+    import os
+
+    path = tmp_path / "questions.yaml"
+    path.write_text(yaml.safe_dump(_good()), encoding="utf-8")
+    first = load_bank(path)
+    assert load_bank(path) is first
+    changed = _good()
+    changed["title"] = "A changed title"
+    path.write_text(yaml.safe_dump(changed), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    again = load_bank(path)
+    assert again is not first
+    assert again.title == "A changed title"
