@@ -212,6 +212,9 @@ def test_whole_workflow(course: Path) -> None:
     for line in _hidden_lines(source):
         assert line not in plausible, f"hidden test shown in feedback: {line}"
     assert "A hidden test failed" in plausible
+    # Grading kernels draw no image: a chart is a one-line note, not a Figure repr.
+    assert "Chart 'Japan–South Korea–U.S. events, 2015 to March 2021' (not graded)" in plausible
+    assert "<Figure size" not in plausible
 
     grades = grading.export_grades(root, root / "grades.csv")
     with grades.open(encoding="utf-8") as fh:

@@ -8,6 +8,7 @@ numbers come from.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "CATEGORY_COLOURS", "add_source", "bar_by_year", "style", "timeline"]
+__all__ = [
+    "OKABE_ITO",
+    "CATEGORY_COLOURS",
+    "ChartNote",
+    "add_source",
+    "bar_by_year",
+    "style",
+    "timeline",
+]
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -51,11 +60,29 @@ _MARKERS = {
 }
 
 
+class ChartNote:
+    """What a chart shows while nbgrader runs the notebook.
+
+    Grading kernels draw nothing (their backend renders no image), so the
+    feedback page would show matplotlib's ``<Figure size ...>`` text where
+    the chart stood. A chart holds nothing to grade; this says so in a line.
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        self.title = titles[0] if titles else ""
+
+    def __repr__(self) -> str:
+        named = f" {self.title!r}" if self.title else ""
+        return f"Chart{named} (not graded): run the notebook to see it."
+
+
 def _show(fig: Figure) -> Figure:
     """Display ``fig`` once, now, and close it so no backend shows it again.
 
     Relying on the inline backend's end-of-cell display shows a figure twice
     under some kernels; one explicit display keeps stored outputs stable.
+    Under nbgrader a one-line :class:`ChartNote` stands in for the figure.
     """
     try:
         from IPython import get_ipython
@@ -66,7 +93,7 @@ def _show(fig: Figure) -> Figure:
         return fig
     import matplotlib.pyplot as plt
 
-    display(fig)
+    display(ChartNote(fig) if os.environ.get("NBGRADER_EXECUTION") else fig)
     plt.close(fig)
     return fig
 
