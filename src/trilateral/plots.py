@@ -110,6 +110,10 @@ def style() -> None:
             "axes.spines.right": False,
             "axes.titlesize": 13,
             "axes.titleweight": "bold",
+            # A fixed title height: where matplotlib places it anyway when no
+            # ticks sit on top, without measuring every tick label at each draw
+            # to check (a sixth of a chart's drawing time).
+            "axes.titley": 1.0,
             "axes.labelsize": 11,
             "axes.grid": True,
             "grid.alpha": 0.3,
