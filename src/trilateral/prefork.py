@@ -282,8 +282,8 @@ def _warm() -> None:
     """Do once, before any kernel forks, the first-time work every kernel repeats.
 
     Each costs a kernel a tenth of a second or more the first time and little
-    after: checking the question and rule schemas against the meta-schema (a
-    graded section loads a question bank in its first cell), loading the
+    after: building the question and rule validators the way the course does
+    (a graded section loads a question bank in its first cell), loading the
     course's datasets (:func:`trilateral.data.load` keeps each checked frame
     while its file is unchanged), and formatting a traceback (IPython loads its
     highlighting and source-inspection machinery then; every unanswered
@@ -293,8 +293,8 @@ def _warm() -> None:
     with contextlib.suppress(Exception):
         from . import questions, schemacheck, simulation
 
-        schemacheck.validator(questions.schema()).is_valid({})
-        schemacheck.validator(simulation.schema()).is_valid({})
+        for schema in (questions.schema(), simulation.schema()):
+            schemacheck.validator(schema, check_schema=False).is_valid({})
     with contextlib.suppress(Exception):
         from . import data
 
