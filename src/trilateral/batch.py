@@ -234,9 +234,14 @@ def _notes(root: Path, section: str, student: str, log: str) -> list[str]:
 
 
 def write_failure_feedback(root: str | Path, section: str, student: str, reason: str) -> None:
-    """An HTML feedback page, per notebook of the section, saying why it scored 0."""
+    """An HTML feedback page, per notebook of the section, saying why it scored 0.
+
+    The pages replace whatever feedback the student had for the section: pages
+    from an earlier grading would contradict the 0.
+    """
     root = Path(root)
     dest = root / "feedback" / student / section
+    shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True, exist_ok=True)
     for name in grading.notebook_names(root, section):
         page = f"""<!DOCTYPE html>
@@ -262,7 +267,6 @@ def _fail(root: Path, section: str, student: str, reason: str) -> None:
             if "locked" not in str(exc) or attempt == 9:
                 raise
             time.sleep(0.3 * (attempt + 1))
-    shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
     write_failure_feedback(root, section, student, reason)
 
 
@@ -500,7 +504,6 @@ def write_feedback(
         if student in graded:
             todo.append((student, record.notes if record else []))
         elif record is not None and not record.ok:
-            shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
             write_failure_feedback(root, section, student, record.reason)
             done(FeedbackResult(student, True))
         else:
