@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import gcfreeze
+from . import filecache, gcfreeze
 
 if TYPE_CHECKING:  # pandas is imported when a table is loaded, not at import
     import pandas as pd
@@ -125,25 +125,12 @@ def load(name: str, root: Path | str | None = None) -> pd.DataFrame:
     folder = Path(root) if root is not None else data_dir()
     res = resource(name, folder)
     path = folder / str(res.get("path", ""))
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, id(res))
-    except OSError:
-        key = None
-    if key is not None and key in _LOADED:
-        return _LOADED[key].copy(deep=True)
-    frame = _read(name, res, path)
-    if key is not None:
-        if len(_LOADED) >= 32:
-            _LOADED.clear()
-        _LOADED[key] = frame
+    frame = filecache.read_once(_LOADED, path, lambda: _read(name, res, path), tag=id(res))
     gcfreeze.after_imports()  # pandas is imported by now
     return frame.copy(deep=True)
 
 
-# Validated frames by (file, modification time, size, descriptor entry): a
-# notebook that loads a dataset twice, or a grading kernel forked from a
-# process that loaded it, skips parsing and checking an unchanged file again.
+# Validated frames by file and descriptor entry (see trilateral.filecache).
 # Callers always get a copy, so changing one never changes the next load.
 _LOADED: dict[tuple, Any] = {}
 

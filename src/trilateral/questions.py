@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import gcfreeze
+from . import filecache, gcfreeze
 
 __all__ = [
     "GRADED_KINDS",
@@ -232,10 +232,10 @@ def _question(raw: dict[str, Any], where: str) -> Question:
     return Question(**common, pairs=pairs)
 
 
-# Banks already read, by (file, modification time, size). A bank is immutable,
-# and a lesson reads its bank again in every graded test cell (to check an
-# answer against the options), so an unchanged file is parsed once.
-_BANKS: dict[tuple[str, int, int], QuestionBank] = {}
+# Banks already read (see trilateral.filecache). A bank is immutable, and a
+# lesson reads its bank again in every graded test cell (to check an answer
+# against the options), so an unchanged file is parsed once.
+_BANKS: dict[tuple, QuestionBank] = {}
 
 
 def load_bank(path: str | Path) -> QuestionBank:
@@ -245,19 +245,7 @@ def load_bank(path: str | Path) -> QuestionBank:
     gives the bank read then.
     """
     path = Path(path)
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        key = None
-    if key is not None and key in _BANKS:
-        return _BANKS[key]
-    bank = _read_bank(path)
-    if key is not None:
-        if len(_BANKS) >= 16:
-            _BANKS.clear()
-        _BANKS[key] = bank
-    return bank
+    return filecache.read_once(_BANKS, path, lambda: _read_bank(path), limit=16)
 
 
 def _read_bank(path: Path) -> QuestionBank:
