@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml
 env: $(STAMP)
 
 student: env
-	$(BIN)/python -m trilateral.workspace --course-root $(CURDIR) --into student
+	$(BIN)/python -m trilateral.publishing.workspace --course-root $(CURDIR) --into student
 
 lab: student
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(START)
@@ -63,10 +63,10 @@ execute: env
 	    --ExecutePreprocessor.timeout=300 $(NB); rc=$$?; rm -rf $$key; exit $$rc
 
 app: env
-	$(BIN)/python -m trilateral.app $(SECTION) --course-root $(CURDIR)
+	$(BIN)/python -m trilateral.publishing.app $(SECTION) --course-root $(CURDIR)
 
 lite: env
-	$(BIN)/python -m trilateral.lite --course-root $(CURDIR) --out build/lite
+	$(BIN)/python -m trilateral.publishing.lite --course-root $(CURDIR) --out build/lite
 
 bench: env
 	$(BIN)/python benchmarks/run.py

@@ -234,7 +234,7 @@ def _synthetic_class(root: Path, n: int, env: dict[str, str]) -> None:
     """``n`` submissions: a third right, a third wrong, a third broken."""
     from trilateral import answers
 
-    subprocess.run([sys.executable, "-m", "trilateral.cli", "--course-root", str(root),
+    subprocess.run([sys.executable, "-m", "trilateral.grading.cli", "--course-root", str(root),
                     "release", GRADE_SECTION], env=env, check=True, capture_output=True)
     source = root / "notebooks" / GRADE_SECTION
     nb_name = next(source.glob("*.ipynb")).name
@@ -323,7 +323,8 @@ def _timed_cli(root: Path, env: dict[str, str], *args: str) -> float:
     """Seconds one ``trilateral`` command takes on ``root``; stop the benchmark if it fails."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "trilateral.cli", "--course-root", str(root), *args, "--quiet"],
+        [sys.executable, "-m", "trilateral.grading.cli", "--course-root", str(root), *args,
+         "--quiet"],
         env=env, capture_output=True, text=True,
     )
     seconds = time.perf_counter() - start

@@ -1,7 +1,7 @@
 """Student folders for the browser and accessibility tests.
 
 :func:`completed_student_folder` builds the student versions with nbgrader
-(through ``python -m trilateral.workspace``, as ``make lab`` does) and then
+(through ``python -m trilateral.publishing.workspace``, as ``make lab`` does) and then
 does the work a diligent student would: types each instructor solution into
 its answer cell and answers the graded widget questions. Running all cells of
 such a notebook must then show no error at all.
@@ -49,7 +49,7 @@ def completed_student_folder(
     shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     student = base / "student"
     done = subprocess.run(
-        [sys.executable, "-m", "trilateral.workspace", "--course-root", str(course),
+        [sys.executable, "-m", "trilateral.publishing.workspace", "--course-root", str(course),
          "--into", str(student)],
         env=isolated_env(home), capture_output=True, text=True, timeout=600,
     )

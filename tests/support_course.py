@@ -149,5 +149,5 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300,
     """``trilateral ARGS`` as a subprocess (the console script's entry point)."""
     full_env = dict(os.environ if env is None else env)
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
-    return subprocess.run([sys.executable, "-m", "trilateral.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "trilateral.grading.cli", *args], cwd=cwd,
                           env=full_env, capture_output=True, text=True, timeout=timeout)

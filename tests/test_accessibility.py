@@ -1,7 +1,7 @@
 """Accessibility: headings, chart descriptions, and axe-core in Chromium.
 
 Each instructor notebook, with its stored outputs, is rendered to HTML by
-nbconvert through ``trilateral.render`` (the classic page, which carries a
+nbconvert through ``trilateral.publishing.render`` (the classic page, which carries a
 chart's alt text into the page, with colours fixed for contrast) and checked
 by axe-core, the engine behind most accessibility audits, in Debian's
 Chromium. Serious and critical violations fail the test.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral import render
+from trilateral.publishing import render
 
 from browser_support import browser, need
 

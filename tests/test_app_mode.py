@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from trilateral import app
 from trilateral.checkers import check
+from trilateral.publishing import app
 
 from browser_support import browser, jupyter_server
 from student_support import first_self_check

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from trilateral import grading, sandbox
+from trilateral import grading
+from trilateral.grading import sandbox
 
 from bad_submissions.corpus import BAD, CASES, COURSE_ROOT, GOOD
 from support_course import NOTEBOOK, SECTION, isolated_env, make_course, released, run_cli

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral import cli
+from trilateral.grading import cli
 
 from support_course import NOTEBOOK, SECTION, make_course, released, run_cli, solved
 
@@ -32,7 +32,7 @@ def test_help_everywhere(argv: list[str], capsys: pytest.CaptureFixture) -> None
 
 def test_console_script_is_declared() -> None:
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8")
-    assert 'trilateral = "trilateral.cli:main"' in pyproject
+    assert 'trilateral = "trilateral.grading.cli:main"' in pyproject
 
 
 def _error(capsys, argv: list[str]) -> tuple[int, str]:
@@ -127,9 +127,8 @@ def test_release_and_zip_collect_as_a_subprocess(tmp_path: Path, isolated_home: 
 
 
 def test_summary_statistics_and_histogram(tmp_path: Path) -> None:
-    from trilateral import report
-    from trilateral.batch import Outcome
-    from trilateral.grading import Score
+    from trilateral.grading import Score, report
+    from trilateral.grading.batch import Outcome
 
     values = {"a": 0.0, "b": 2.0, "c": 3.0, "d": 5.0, "e": 5.0}
     scores = {s: Score(s, v, 7.0, v, 5.0, s == "e") for s, v in values.items()}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral.lint import lint_course, lint_notebook, notebook_facts
+from trilateral.publishing.lint import lint_course, lint_notebook, notebook_facts
 
 from conftest import ROOT, read_notebook, section_notebooks
 

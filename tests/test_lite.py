@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral import lite
+from trilateral.publishing import lite
 
 pytestmark = pytest.mark.slow
 

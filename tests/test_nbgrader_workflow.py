@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from trilateral import answers, grading
-from trilateral.lint import notebook_facts
+from trilateral.publishing.lint import notebook_facts
 
 from conftest import section_notebooks
 

@@ -37,6 +37,6 @@ def test_environment_yml_lists_every_dependency() -> None:
 
 def test_console_script_and_binder_hook() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["scripts"]["trilateral"] == "trilateral.cli:main"
+    assert project["scripts"]["trilateral"] == "trilateral.grading.cli:main"
     post = (ROOT / "postBuild").read_text(encoding="utf-8")
-    assert "trilateral.workspace" in post and "--into student" in post
+    assert "trilateral.publishing.workspace" in post and "--into student" in post

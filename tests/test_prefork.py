@@ -1,4 +1,4 @@
-"""Warm grading kernels (``trilateral.prefork``) with real kernels and a real sandbox.
+"""Warm grading kernels (``trilateral.grading.prefork``) with real kernels and a real sandbox.
 
 Each test installs the ``trilateral-sandbox`` kernelspec in a folder of its
 own, starts kernels through jupyter_client as nbgrader does, and checks that
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import KernelManager
 
-from trilateral import prefork, sandbox
+from trilateral.grading import prefork, sandbox
 
 ISOLATED = sandbox.bwrap_works()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral import workspace
+from trilateral.publishing import workspace
 
 pytestmark = pytest.mark.slow
 

@@ -18,24 +18,21 @@ import importlib
 
 __version__ = "0.1.0"
 
+# Learner-facing modules live at the top; the instructor's grading pipeline
+# in ``trilateral.grading``; the Voila app, JupyterLite site, student
+# workspace and course lint in ``trilateral.publishing``.
 _SUBMODULES = (
     "answers",
-    "app",
     "checkers",
-    "cli",
     "data",
-    "feedback",
     "forecasts",
     "grading",
-    "lint",
-    "lite",
     "plots",
+    "publishing",
     "questions",
-    "render",
     "simulation",
     "triangle",
     "widgets",
-    "workspace",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

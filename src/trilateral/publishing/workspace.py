@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import grading
+from .. import grading
 
 __all__ = ["Report", "build", "main"]
 
@@ -51,7 +51,7 @@ def build(root: str | Path, into: str | Path) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m trilateral.workspace",
+        prog="python -m trilateral.publishing.workspace",
         description="Create the student copies of the course notebooks that are missing.",
     )
     parser.add_argument("--course-root", default=".", help="the course folder (has notebooks/)")

@@ -115,7 +115,7 @@ def install_kernelspec(data_dir: str | Path, hide: list[str], limits: Limits,
     python = python or sys.executable
     spec_dir = Path(data_dir) / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [python, "-m", "trilateral.sandbox",
+    argv = [python, "-m", "trilateral.grading.sandbox",
             "--memory-mb", str(limits.memory_mb),
             "--file-mb", str(limits.file_mb),
             "--output-chars", str(limits.output_chars)]
@@ -131,7 +131,7 @@ def install_kernelspec(data_dir: str | Path, hide: list[str], limits: Limits,
         # Interrupt through the control channel: no signal crosses the sandbox.
         "interrupt_mode": "message",
         "env": dict(KERNEL_ENV),
-        # Kernels are forked from a warm process when it can start (trilateral.prefork);
+        # Kernels are forked from a warm process when it can start (trilateral.grading.prefork);
         # argv above is the cold start it falls back to, and says which limits apply.
         "metadata": {"debugger": False,
                      "kernel_provisioner": {
@@ -235,9 +235,9 @@ def _runtime_paths() -> list[str]:
     under ``/tmp`` (a CI checkout, say); they are bound back read-only. Only
     these folders, not the course root: the instructor's notebooks stay hidden.
     """
-    from .data import data_dir
+    from ..data import data_dir
 
-    module_dir = Path(__file__).resolve().parent
+    module_dir = Path(__file__).resolve().parents[1]
     candidates = {sys.prefix, sys.base_prefix, str(module_dir.parent), str(data_dir())}
     return sorted(
         os.path.realpath(p) for p in candidates
@@ -270,7 +270,7 @@ def bwrap_argv(hide: list[str], workdir: str, connection_file: str | None) -> li
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trilateral.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m trilateral.grading.sandbox",
                                      description="Start a grading kernel under limits.")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
     parser.add_argument("--file-mb", type=int, default=Limits.file_mb)
@@ -284,13 +284,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def parse_launcher(argv: list[str]) -> argparse.Namespace:
-    """The options of a launcher command line, ``[python, -m, trilateral.sandbox, ...]``.
+    """The options of a launcher command line, ``[python, -m, trilateral.grading.sandbox, ...]``.
 
-    ``argv`` may be the whole ``argv`` of the kernelspec (as :mod:`trilateral.prefork`
+    ``argv`` may be the whole ``argv`` of the kernelspec (as :mod:`trilateral.grading.prefork`
     reads it) or only the options. ``command`` is the kernel command after ``--``.
     """
-    if "trilateral.sandbox" in argv:
-        argv = argv[argv.index("trilateral.sandbox") + 1:]
+    if "trilateral.grading.sandbox" in argv:
+        argv = argv[argv.index("trilateral.grading.sandbox") + 1:]
     try:
         args = _parser().parse_args(argv)
     except SystemExit:
@@ -303,7 +303,7 @@ def kernel_options(args: argparse.Namespace) -> list[str]:
     """IPKernelApp options that apply the output budget inside the kernel."""
     if args.output_chars <= 0:
         return []
-    code = ("__import__('trilateral.sandbox').sandbox.install_output_budget"
+    code = ("__import__('trilateral.grading.sandbox').grading.sandbox.install_output_budget"
             f"({args.output_chars})")
     return [f"--IPKernelApp.exec_lines={json.dumps([code])}"]
 

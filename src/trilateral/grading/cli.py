@@ -33,7 +33,7 @@ class UsageError(Exception):
 
 
 def _course(args) -> Path:
-    from . import grading
+    from .. import grading
 
     root = Path(args.course_root).expanduser().resolve()
     if not root.is_dir():
@@ -44,7 +44,7 @@ def _course(args) -> Path:
 
 
 def _sections(root: Path, asked: list[str]) -> list[str]:
-    from . import grading
+    from .. import grading
 
     known = grading.sections(root)
     unknown = [s for s in asked if s not in known]
@@ -54,20 +54,20 @@ def _sections(root: Path, asked: list[str]) -> list[str]:
 
 
 def _exchange_configured(root: Path) -> bool:
-    from . import grading
+    from .. import grading
 
     config = grading.load_config(root)
     return "Exchange" in config and "root" in config.Exchange
 
 
 def _checked(result: dict, what: str) -> dict:
-    from . import grading
+    from .. import grading
 
     return grading._checked(result, what)
 
 
 def cmd_release(args) -> int:
-    from . import grading
+    from .. import grading
 
     root = _course(args)
     sections = _sections(root, args.sections)
@@ -90,7 +90,7 @@ def cmd_release(args) -> int:
 def cmd_due(args) -> int:
     from nbgrader.utils import parse_utc
 
-    from . import grading
+    from .. import grading
 
     root = _course(args)
     (section,) = _sections(root, [args.section])
@@ -104,7 +104,7 @@ def cmd_due(args) -> int:
 
 
 def cmd_collect(args) -> int:
-    from . import grading
+    from .. import grading
 
     root = _course(args)
     if args.zip:
@@ -129,7 +129,7 @@ def _zip_collect(root: Path, section: str, zip_path: Path, regexp: str) -> int:
     from nbgrader.apps import ZipCollectApp
     from traitlets.config import Config
 
-    from . import grading
+    from .. import grading
 
     archive = root / "downloaded" / section / "archive"
     archive.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,8 @@ def _zip_collect(root: Path, section: str, zip_path: Path, regexp: str) -> int:
 
 
 def cmd_grade(args) -> int:
-    from . import batch, grading, report, sandbox
+    from .. import grading
+    from . import batch, report, sandbox
 
     root = _course(args)
     named = bool(args.sections)
@@ -196,7 +197,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import grading
+    from .. import grading
 
     root = _course(args)
     csv_path = Path(args.csv) if args.csv else root / "grades.csv"
@@ -212,7 +213,7 @@ def cmd_export(args) -> int:
 def _in_gradebook(root: Path, section: str) -> bool:
     from nbgrader.api import Gradebook, MissingEntry
 
-    from . import grading
+    from .. import grading
 
     if not (root / "gradebook.db").is_file():
         return False
@@ -269,7 +270,7 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_return(args) -> int:
-    from . import grading
+    from .. import grading
 
     root = _course(args)
     if not _exchange_configured(root):
@@ -396,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import grading
+    from .. import grading
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -6,8 +6,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import Score
 from .batch import Outcome
-from .grading import Score
 
 __all__ = ["Summary", "histogram", "summarize"]
 

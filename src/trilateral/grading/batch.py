@@ -37,7 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import grading, sandbox
+from .. import grading
+from . import sandbox
 
 __all__ = [
     "NOT_GRADED_YET",
@@ -67,7 +68,7 @@ class Outcome:
 
 
 def _package_repo() -> Path | None:
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     return repo if (repo / "pyproject.toml").is_file() else None
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .schemacheck import import_jsonschema
+from ..schemacheck import import_jsonschema
 
 # nbgrader and nbformat import jsonschema; without its slow optional format
 # checker, every grading command and worker starts seconds sooner.
@@ -94,7 +94,9 @@ def configure(c: Any, root: str | Path) -> None:
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     # Cap stored output by size as well as by lines (one huge line passes LimitOutput).
     c.Autograde.autograde_preprocessors = _autograde_preprocessors()
-    __import__("trilateral.feedback", fromlist=["register"]).register(c)  # hide hidden tests
+    from .feedback import register
+
+    register(c)  # hide hidden tests
 
 
 def _autograde_preprocessors() -> list:

@@ -47,7 +47,7 @@ def _source(cell: dict) -> str:
 
 def _graded_ids(path: Path) -> set[str] | None:
     """Ids of graded questions in the bank beside ``path`` (None if unreadable)."""
-    from .questions import QuestionError, load_bank
+    from ..questions import QuestionError, load_bank
 
     try:
         bank = load_bank(path.parent / "questions.yaml")
@@ -178,7 +178,7 @@ def _key_of(code: str, qid: str):
     """The expected value of ``answers.check(qid, ...)`` in ``code`` (None if none)."""
     import ast
 
-    from .answers import _is_answers_check
+    from ..answers import _is_answers_check
 
     try:
         tree = ast.parse(code)
@@ -263,7 +263,7 @@ def lint_notebook(path: str | Path) -> list[str]:
 
     bank_path = path.parent / "questions.yaml"
     if used or bank_path.is_file():
-        from .questions import QuestionError, load_bank
+        from ..questions import QuestionError, load_bank
 
         try:
             bank = load_bank(bank_path)

@@ -17,8 +17,8 @@ How the parts fit:
   and hands jupyter_client a Popen-like handle. If the server cannot start,
   it falls back to the kernelspec's command (a cold, sandboxed kernel), so
   grading never depends on this speed-up.
-* The warm server (``python -m trilateral.prefork``) runs inside the same
-  sandbox a cold kernel gets (:mod:`trilateral.sandbox`: limits, read-only
+* The warm server (``python -m trilateral.grading.prefork``) runs inside the same
+  sandbox a cold kernel gets (:mod:`trilateral.grading.sandbox`: limits, read-only
   file system, instructor files hidden), plus its own PID namespace in which
   it is PID 1. It reads one JSON request per line on stdin and answers on
   stdout.
@@ -291,12 +291,12 @@ def _warm() -> None:
     share it and learn nothing from each other.
     """
     with contextlib.suppress(Exception):
-        from . import questions, schemacheck, simulation
+        from .. import questions, schemacheck, simulation
 
         for schema in (questions.schema(), simulation.schema()):
             schemacheck.validator(schema, check_schema=False).is_valid({})
     with contextlib.suppress(Exception):
-        from . import data
+        from .. import data
 
         for name in data.resource_names():
             with contextlib.suppress(Exception):
@@ -312,7 +312,7 @@ def _warm() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the warm server (started by :class:`WarmServer`, not by hand)."""
-    parser = argparse.ArgumentParser(prog="python -m trilateral.prefork",
+    parser = argparse.ArgumentParser(prog="python -m trilateral.grading.prefork",
                                      description="Fork grading kernels from a warm process.")
     parser.add_argument("--scratch", required=True)
     parser.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
@@ -348,7 +348,7 @@ class WarmServer:
         self.count = 0
         self.lock = threading.Lock()
         # The limits apply to each forked kernel, not to the server.
-        command = [python, "-m", "trilateral.prefork", "--scratch", self.scratch,
+        command = [python, "-m", "trilateral.grading.prefork", "--scratch", self.scratch,
                    "--memory-mb", str(options.memory_mb), "--file-mb", str(options.file_mb),
                    "--output-chars", str(options.output_chars)]
         if not options.no_bwrap and sandbox.bwrap_works():
@@ -497,7 +497,7 @@ class PreforkProvisioner(LocalProvisioner):
     scratch_root = Unicode(
         "", config=True,
         help="Folder for the warm server's scratch copies (the kernelspec's folder when "
-        "trilateral.sandbox installs it); empty for the system's temporary folder.")
+        "trilateral.grading.sandbox installs it); empty for the system's temporary folder.")
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         try:

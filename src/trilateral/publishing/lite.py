@@ -96,7 +96,7 @@ def build(root: str | Path, out: str | Path, project: str | Path | None = None) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m trilateral.lite",
+        prog="python -m trilateral.publishing.lite",
         description="Build a static JupyterLite site of the student notebooks.",
     )
     parser.add_argument("--course-root", default=".", help="the course folder (has notebooks/)")

@@ -8,7 +8,7 @@ it and serves the widgets without any code cell. Graded questions are left
 out: they belong to the assignment, not to practice.
 
 Run it with ``make app SECTION=02_state_of_play`` or
-``python -m trilateral.app 02_state_of_play``.
+``python -m trilateral.publishing.app 02_state_of_play``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _text(cell: dict) -> str:
 
 def selfcheck_ids(folder: Path) -> list[str]:
     """Ids of the ungraded self-checks the lesson shows, in order, once each."""
-    from .questions import load_bank
+    from ..questions import load_bank
 
     bank = load_bank(folder / "questions.yaml")
     seen: list[str] = []
@@ -118,7 +118,7 @@ def build(root: str | Path, section: str, out: str | Path | None = None) -> Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m trilateral.app",
+        prog="python -m trilateral.publishing.app",
         description="Serve a section's self-checks as a web page (Voila), without code.",
     )
     parser.add_argument("section", help="a section folder name, e.g. 02_state_of_play")
