@@ -92,7 +92,6 @@ def configure(c: Any, root: str | Path) -> None:
         "python": "# YOUR CODE HERE\nraise NotImplementedError()",
     }
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-    # Cap stored output by size as well as by lines (one huge line passes LimitOutput).
     c.Autograde.autograde_preprocessors = _autograde_preprocessors()
     from .feedback import register
 
@@ -100,12 +99,22 @@ def configure(c: Any, root: str | Path) -> None:
 
 
 def _autograde_preprocessors() -> list:
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import LimitOutput
+    """nbgrader's autograde chain with the course's execution step and output caps.
 
+    nbgrader's ``Execute`` runs the tests in the student's kernel; the course
+    replaces it with :class:`~trilateral.grading.execute.CleanRoomExecute`,
+    which runs the student's cells in the sandbox and the tests in the clean
+    room. ``LimitOutputSize`` caps outputs by size as well as by lines (one
+    huge line passes nbgrader's ``LimitOutput``).
+    """
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute, LimitOutput
+
+    from .execute import CleanRoomExecute
     from .outputlimit import LimitOutputSize
 
-    chain = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    chain = [CleanRoomExecute if pp is Execute else pp
+             for pp in Autograde.class_traits()["autograde_preprocessors"].default()]
     if LimitOutputSize not in chain:
         chain.insert(chain.index(LimitOutput) + 1, LimitOutputSize)
     return chain
@@ -194,9 +203,13 @@ def generate_assignment(root: str | Path, section: str) -> Path:
 
 
 def autograde(root: str | Path, section: str, student: str) -> None:
-    """Autograde one student's submission of ``section``."""
+    """Autograde one student's submission of ``section`` (sandbox and clean room)."""
+    from .batch import grade_section
+
     root = _root(root)
-    _checked(api(root).autograde(section, student), f"autograding {student}/{section}")
+    (outcome,) = grade_section(root, _section(root, section), [student], force=True)
+    if not outcome.ok:
+        raise GradingError(f"autograding {student}/{section} failed: {outcome.reason}")
 
 
 def generate_feedback(root: str | Path, section: str, student: str | None = None) -> None:

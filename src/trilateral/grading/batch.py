@@ -28,7 +28,6 @@ import html
 import json
 import multiprocessing as mp
 import os
-import queue
 import random
 import shutil
 import tempfile
@@ -38,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import grading
-from . import sandbox
+from . import journal, sandbox
 
 __all__ = [
     "NOT_GRADED_YET",
@@ -46,7 +45,10 @@ __all__ = [
     "Outcome",
     "diagnose",
     "feedback_students",
+    "grade_planned",
     "grade_section",
+    "plan_run",
+    "Run",
     "recorded_outcomes",
     "write_failure_feedback",
     "write_feedback",
@@ -65,14 +67,10 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     attempts: int = 1
+    details: list[dict] = field(default_factory=list)  # instructor only: why tests failed
 
 
-def _package_repo() -> Path | None:
-    repo = Path(__file__).resolve().parents[3]
-    return repo if (repo / "pyproject.toml").is_file() else None
-
-
-def _extra_config(timeout: int | None):
+def _extra_config(timeout: int | None, limits: sandbox.Limits, isolated: bool, scratch: str):
     from traitlets.config import Config
 
     extra = Config()
@@ -81,23 +79,28 @@ def _extra_config(timeout: int | None):
     # by killing it at once, and a graceful shutdown costs every submission
     # a round of polling.
     extra.Execute.shutdown_kernel = "immediate"
+    extra.CleanRoomExecute.output_chars = limits.output_chars
+    extra.CleanRoomExecute.staging_root = scratch
+    extra.CleanRoomExecute.require_sandbox = isolated
     if timeout is not None:
         extra.Execute.timeout = timeout
         extra.ExecutePreprocessor.timeout = timeout
     return extra
 
 
-def _grade_one(root: str, section: str, student: str, force: bool, timeout: int | None,
+def _grade_one(root: str, section: str, student: str, force: bool, extra,
                retries: int = 6) -> dict:
     """Autograde one student's submission (runs in a worker)."""
-    api = grading.api(root, _extra_config(timeout))
+    api = grading.api(root, extra)
     before = _stamp(Path(root), section, student)
+    journal.reset()
     result, log, attempts = _retrying(
         lambda: api.autograde(section, student, force=force, create=True), retries)
     ok = bool(result.get("success")) and (Path(root) / "autograded" / student / section).is_dir()
-    notes = _notes(Path(root), section, student, log) if ok else []
+    notes = _notes(Path(root), section, student, log) + journal.notes() if ok else []
     regraded = ok and _stamp(Path(root), section, student) != before
-    return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded}
+    return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded,
+            "details": journal.details() if ok else []}
 
 
 def _retrying(step: Callable[[], dict], retries: int) -> tuple[dict, str, int]:
@@ -137,22 +140,24 @@ def _add_notes_to_feedback(root: Path, section: str, student: str, notes: list[s
         page.write_text(text[:at] + box + text[at:], encoding="utf-8")
 
 
-def _worker(root: str, section: str, force: bool, timeout: int | None, jupyter_path: str,
-            tasks, results) -> None:
+def _worker(root: str, section: str, force: bool, extra, jupyter_path: str,
+            tasks, channel) -> None:
     os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
     os.environ.pop("TRILATERAL_ANSWERS_DIR", None)
     try:
         for student in iter(tasks.get, None):
-            results.put(("start", os.getpid(), student, None))
+            _send(channel, "start", student, None)
             try:
-                payload = _grade_one(root, section, student, force, timeout)
+                payload = _grade_one(root, section, student, force, extra)
             except Exception as exc:  # the tool's own failure for this student, reported
                 payload = {"ok": False, "log": f"{type(exc).__name__}: {exc}", "attempts": 1}
-            results.put(("done", os.getpid(), student, payload))
+            _send(channel, "done", student, payload)
     finally:
+        from .cleanroom import CleanRoom
         from .prefork import WarmServer
 
         WarmServer.close_all()
+        CleanRoom.close_all()
 
 
 def diagnose(root: str | Path, section: str, student: str, log: str = "") -> str:
@@ -271,6 +276,58 @@ def _fail(root: Path, section: str, student: str, reason: str) -> None:
     write_failure_feedback(root, section, student, reason)
 
 
+class _Channel:
+    """A worker's reports to the batch: JSON lines on its own pipe.
+
+    Read without blocking and line by line, so a worker killed halfway through
+    a report leaves only a partial line, which is dropped with the worker;
+    it never blocks the batch or garbles another worker's reports.
+    """
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        os.set_blocking(conn.fileno(), False)
+        self.buffer = b""
+
+    def messages(self) -> list[tuple]:
+        out = []
+        while True:
+            try:
+                chunk = os.read(self.conn.fileno(), 1 << 16)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            try:
+                kind, student, payload = json.loads(line)
+                out.append((str(kind), str(student), payload))
+            except (ValueError, TypeError):
+                continue
+        return out
+
+
+def _send(conn, *message) -> None:
+    data = (json.dumps(message) + "\n").encode("utf-8")
+    fd = conn.fileno()
+    while data:
+        data = data[os.write(fd, data):]
+
+
+@dataclass(frozen=True)
+class Run:
+    """How one batch is graded: isolation, limits and time."""
+
+    isolation: sandbox.Isolation
+    limits: sandbox.Limits
+    cell_timeout: int
+    deadline: float
+
+
 def grade_section(
     root: str | Path,
     section: str,
@@ -281,114 +338,147 @@ def grade_section(
     timeout: int | None = None,
     deadline: float | None = None,
     limits: sandbox.Limits | None = None,
-    exchange_root: str | None = None,
+    isolate: bool = True,
     progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Autograde ``students``' submissions of ``section`` with ``jobs`` workers.
 
     ``timeout`` is the per-cell limit (default: the course's), ``deadline``
     the limit for one whole submission in seconds (default: 10 cell timeouts
-    plus a minute).
+    plus a minute). With ``isolate`` (the default) kernels run in the
+    sandbox, and :class:`~trilateral.grading.sandbox.SandboxUnavailable` is
+    raised before anything is graded if it cannot start here.
     """
-    root = Path(root).resolve()
-    limits = limits or sandbox.Limits()
-    config = grading.load_config(root)
-    cell_timeout = timeout or int(config.Execute.get("timeout", grading.CELL_TIMEOUT))
-    deadline = deadline or 10 * cell_timeout + 60
-    if exchange_root is None and "Exchange" in config and "root" in config.Exchange:
-        exchange_root = config.Exchange.root
-    extra = (exchange_root,) if exchange_root else ()
-    roots = [root] + ([_package_repo()] if _package_repo() else [])
-    hide = sandbox.hidden_paths(*roots, extra=extra)
+    run = plan_run(root, timeout=timeout, deadline=deadline, limits=limits, isolate=isolate)
+    return grade_planned(Path(root).resolve(), section, students, run, jobs=jobs, force=force,
+                  timeout=timeout, progress=progress)
 
+
+def plan_run(root: str | Path, *, timeout: int | None = None, deadline: float | None = None,
+             limits: sandbox.Limits | None = None, isolate: bool = True) -> Run:
+    """Check the sandbox (when ``isolate``) and work out the limits of a batch."""
+    isolation = sandbox.probe() if isolate else sandbox.Isolation(False, "watchdog")
+    config = grading.load_config(Path(root).resolve())
+    cell_timeout = timeout or int(config.Execute.get("timeout", grading.CELL_TIMEOUT))
+    return Run(isolation, limits or sandbox.Limits(), cell_timeout,
+               deadline or 10 * cell_timeout + 60)
+
+
+def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jobs: int = 1,
+                  force: bool = False, timeout: int | None = None,
+                  progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """:func:`grade_section` with a :class:`Run` already planned by :func:`plan_run`."""
+    deadline = run.deadline
     kernels = tempfile.mkdtemp(prefix="trilateral-kernels-")
-    sandbox.install_kernelspec(kernels, hide, limits)
+    sandbox.install_kernelspec(kernels, run.limits, run.isolation.sandbox)
+    extra = _extra_config(timeout, run.limits, run.isolation.sandbox, kernels)
     ctx = mp.get_context("spawn")
-    results = ctx.Queue()
     todo = list(students)
-    workers: dict[int, tuple] = {}  # pid -> (process, task queue)
+    workers: dict[int, tuple] = {}  # pid -> (process, task queue, channel)
     running: dict[int, tuple[str, float]] = {}
     outcomes: dict[str, Outcome] = {}
+    # However a batch goes, it ends: every submission's deadline, one after
+    # another on each worker, and a minute to spare.
+    batch_end = time.monotonic() + deadline * (len(todo) // max(1, jobs) + 1) + 60
 
     def start_worker() -> None:
         tasks = ctx.Queue()
+        reader, writer = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_worker, daemon=True,
-                           args=(str(root), section, force, timeout, kernels, tasks, results))
+                           args=(str(root), section, force, extra, kernels, tasks, writer))
         proc.start()
-        workers[proc.pid] = (proc, tasks)
+        writer.close()
+        workers[proc.pid] = (proc, tasks, _Channel(reader))
         feed(proc.pid)
 
     def feed(pid: int) -> None:
-        if todo:
-            workers[pid][1].put(todo.pop(0))
-        else:
-            workers[pid][1].put(None)
+        workers[pid][1].put(todo.pop(0) if todo else None)
 
     def finish(student: str, outcome: Outcome) -> None:
         outcomes[student] = outcome
         if progress:
             progress(outcome)
 
+    def stop(pid: int, student: str, reason: str, seconds: float) -> None:
+        proc, _, channel = workers.pop(pid)
+        proc.kill()
+        proc.join(5)
+        channel.conn.close()
+        running.pop(pid, None)
+        _fail(root, section, student, reason)
+        finish(student, Outcome(student, False, reason, [], seconds))
+
+    def done(pid: int, student: str, payload: dict) -> None:
+        _, started = running.pop(pid, (student, time.monotonic()))
+        seconds = time.monotonic() - started
+        ok = bool(payload.get("ok")) and (root / "autograded" / student / section).is_dir()
+        log = str(payload.get("log", ""))
+        if ok:
+            if payload.get("regraded"):  # earlier pages no longer match the scores
+                shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
+            finish(student, Outcome(student, True, "", list(payload.get("notes", [])), seconds,
+                                    int(payload.get("attempts", 1)),
+                                    list(payload.get("details", []))))
+        else:
+            reason = diagnose(root, section, student, log)
+            _fail(root, section, student, reason)
+            finish(student, Outcome(student, False, reason, [], seconds,
+                                    int(payload.get("attempts", 1))))
+
     try:
         for _ in range(max(1, min(jobs, len(todo)))):
             start_worker()
         while len(outcomes) < len(students):
-            try:
-                kind, pid, student, payload = results.get(timeout=0.5)
-            except queue.Empty:
-                kind = None
-            if kind == "start":
-                running[pid] = (student, time.monotonic())
-            elif kind == "done":
-                _, started = running.pop(pid, (student, time.monotonic()))
-                seconds = time.monotonic() - started
-                ok = payload["ok"] and (root / "autograded" / student / section).is_dir()
-                log = payload["log"]
-                if ok:
-                    if payload.get("regraded"):  # earlier pages no longer match the scores
-                        shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
-                    finish(student, Outcome(student, True, "", payload.get("notes", []), seconds,
-                                            payload["attempts"]))
-                else:
-                    reason = diagnose(root, section, student, log)
-                    _fail(root, section, student, reason)
-                    finish(student, Outcome(student, False, reason, [], seconds,
-                                            payload["attempts"]))
-                if pid in workers:
-                    feed(pid)
+            time.sleep(0.05)
+            for pid in list(workers):
+                for kind, student, payload in workers[pid][2].messages():
+                    if kind == "start" and student in students and student not in outcomes:
+                        running[pid] = (student, time.monotonic())
+                    elif kind == "done" and running.get(pid, ("",))[0] == student:
+                        done(pid, student, payload if isinstance(payload, dict) else {})
+                        feed(pid)
             now = time.monotonic()
-            for pid, (proc, _) in list(workers.items()):
+            for pid, (proc, _, _) in list(workers.items()):
                 task = running.get(pid)
-                late = task is not None and now - task[1] > deadline
-                dead = not proc.is_alive()
-                if not (late or (dead and task)):
-                    if dead:
-                        workers.pop(pid)
+                if task is None:
+                    if not proc.is_alive():
+                        workers.pop(pid)[2].conn.close()
                     continue
-                proc.kill()
-                proc.join(5)
-                workers.pop(pid)
-                running.pop(pid, None)
-                student = task[0]
-                reason = (f"grading stopped after {deadline:.0f} seconds "
-                          "(the notebook ran too long)"
-                          if late else "the grading process crashed on this submission")
-                _fail(root, section, student, reason)
-                finish(student, Outcome(student, False, reason, [], now - task[1]))
+                if now - task[1] > deadline:
+                    stop(pid, task[0], f"grading stopped after {deadline:.0f} seconds "
+                         "(the notebook ran too long)", now - task[1])
+                elif not proc.is_alive():
+                    stop(pid, task[0], "the grading process crashed on this submission",
+                         now - task[1])
+                else:
+                    continue
                 if todo:
                     start_worker()
+            if now > batch_end:
+                for pid in list(workers):
+                    task = running.get(pid)
+                    if task is not None:
+                        stop(pid, task[0], "grading ran out of time for the whole class",
+                             now - task[1])
+                for student in todo:
+                    _fail(root, section, student, "grading ran out of time for the whole class")
+                    finish(student, Outcome(student, False,
+                                            "grading ran out of time for the whole class"))
+                todo.clear()
             if not workers and todo:
                 start_worker()
     finally:
-        for proc, tasks in workers.values():
+        for proc, tasks, _ in workers.values():
             if proc.is_alive():
                 tasks.put(None)
-        for proc, _ in workers.values():
+        for proc, _, channel in workers.values():
             proc.join(10)
             if proc.is_alive():
                 proc.kill()
+                proc.join(5)
+            channel.conn.close()
         shutil.rmtree(kernels, ignore_errors=True)
-        _record(root, section, list(outcomes.values()))
+        _record(root, section, list(outcomes.values()), run.isolation)
     return [outcomes[s] for s in students]
 
 
@@ -396,7 +486,8 @@ def _records_path(root: Path, section: str) -> Path:
     return root / "reports" / f"{section}-grading.json"
 
 
-def _record(root: Path, section: str, outcomes: list[Outcome]) -> None:
+def _record(root: Path, section: str, outcomes: list[Outcome],
+            isolation: sandbox.Isolation | None = None) -> None:
     """Merge ``outcomes`` into the section's grading record (a re-run of a few
     students keeps everyone else's entry)."""
     if not outcomes:
@@ -405,7 +496,9 @@ def _record(root: Path, section: str, outcomes: list[Outcome]) -> None:
     records = {o.student: o for o in recorded_outcomes(root, section).values()}
     records.update({o.student: o for o in outcomes})
     data = {"section": section,
-            "students": {s: {"ok": o.ok, "reason": o.reason, "notes": o.notes}
+            "isolation": isolation.describe() if isolation else "",
+            "students": {s: {"ok": o.ok, "reason": o.reason, "notes": o.notes,
+                             "failed_tests": o.details}
                          for s, o in sorted(records.items())}}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -423,7 +516,8 @@ def recorded_outcomes(root: str | Path, section: str) -> dict[str, Outcome]:
     path = _records_path(Path(root), section)
     try:
         students = json.loads(path.read_text(encoding="utf-8"))["students"]
-        return {s: Outcome(s, bool(r["ok"]), str(r.get("reason", "")), list(r.get("notes", [])))
+        return {s: Outcome(s, bool(r["ok"]), str(r.get("reason", "")), list(r.get("notes", [])),
+                           details=list(r.get("failed_tests", [])))
                 for s, r in students.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}

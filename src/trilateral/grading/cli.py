@@ -162,8 +162,20 @@ def cmd_grade(args) -> int:
     todo = {s: v for s, v in todo.items() if v}
     if not todo:
         raise UsageError(f"no submissions to grade in {root / 'submitted'}/")
-    limits = sandbox.Limits(memory_mb=args.memory_mb, file_mb=sandbox.Limits.file_mb,
-                            output_chars=args.output_chars)
+    try:
+        limits = sandbox.Limits(memory_mb=args.memory_mb, file_mb=sandbox.Limits.file_mb,
+                                output_chars=args.output_chars, processes=args.processes)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.no_sandbox:
+        print(f"trilateral: warning: {sandbox.LOST_WITHOUT_SANDBOX}", file=sys.stderr)
+    try:
+        run = batch.plan_run(root, timeout=args.timeout, deadline=args.deadline, limits=limits,
+                             isolate=not args.no_sandbox)
+    except sandbox.SandboxUnavailable as err:
+        raise UsageError(f"refusing to grade: {err}; or pass --no-sandbox to grade without "
+                         "isolation (not for untrusted code)") from None
+    print(f"isolation: {run.isolation.describe()}")
     api = grading.api(root)
     reports = root / "reports"
     for section, students in todo.items():
@@ -172,10 +184,8 @@ def cmd_grade(args) -> int:
         if not _in_gradebook(root, section):
             _checked(api.generate_assignment(section, force=True), f"generating {section}")
         bar = _progress(len(students), section, args.quiet)
-        outcomes = batch.grade_section(
-            root, section, students, jobs=args.jobs, force=args.force, timeout=args.timeout,
-            deadline=args.deadline, limits=limits, progress=lambda _o, b=bar: b.update(1),
-        )
+        outcomes = batch.grade_planned(root, section, students, run, jobs=args.jobs, force=args.force,
+                                timeout=args.timeout, progress=lambda _o, b=bar: b.update(1))
         bar.close()
         scores = grading.scores(root, section)
         summary = report.summarize(section, scores, outcomes)
@@ -365,6 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory limit of a student's kernel (default 2048)")
     p.add_argument("--output-chars", type=int, default=200_000, metavar="N",
                    help="printed characters kept per submission (default 200000)")
+    p.add_argument("--processes", type=int, default=64, metavar="N",
+                   help="processes a submission may run at once (default 64)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade without the sandbox (students' code can then read and change "
+                   "this user's files); tests still run in the clean room")
     p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
     p.add_argument("--feedback", action="store_true",
                    help="also write feedback now (for sections with nothing to grade by hand)")

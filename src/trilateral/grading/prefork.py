@@ -14,23 +14,24 @@ How the parts fit:
   ``trilateral-prefork``, named in the ``trilateral-sandbox`` kernelspec).
   jupyter_client asks it to start a kernel; it copies the submission's working
   folder into a scratch folder, asks the warm server to fork a kernel there,
-  and hands jupyter_client a Popen-like handle. If the server cannot start,
-  it falls back to the kernelspec's command (a cold, sandboxed kernel), so
-  grading never depends on this speed-up.
-* The warm server (``python -m trilateral.grading.prefork``) runs inside the same
-  sandbox a cold kernel gets (:mod:`trilateral.grading.sandbox`: limits, read-only
-  file system, instructor files hidden), plus its own PID namespace in which
-  it is PID 1. It reads one JSON request per line on stdin and answers on
-  stdout.
+  and hands jupyter_client a Popen-like handle. This is the only way a grading
+  kernel starts: there is no weaker fallback.
+* The warm server (``python -m trilateral.grading.prefork``) runs as PID 1 of
+  the grading sandbox (:mod:`trilateral.grading.sandbox`). It reads one JSON
+  request per line on stdin and answers on stdout. A forked kernel keeps none
+  of its descriptors: its standard streams are ``/dev/null`` and it talks to
+  the grader only through its own connection file's sockets.
 
 Between two submissions the server makes sure the previous one left nothing
 behind: it kills every other process in its PID namespace (a student's
 background process cannot escape the namespace) and empties its private
-``/tmp``, scratch folders included. Processes in the namespace cannot kill
-the server (the kernel ignores SIGKILL sent to a namespace's PID 1 from
-inside it) and cannot attach to it (it is not dumpable). Without bubblewrap
-there is no namespace: the server then kills each kernel's process group and
-only the resource limits apply, as for cold kernels.
+``/tmp``, ``/dev/shm`` and the scratch folders. Processes in the namespace
+cannot kill the server (the kernel ignores SIGKILL sent to a namespace's PID 1
+from inside it) and cannot attach to it (it is not dumpable). While a kernel
+runs, the server's watchdog counts the submission's processes and their
+memory and kills them all when a limit is passed, saying why. With
+``--no-sandbox`` there is no namespace: the server then watches the kernel's
+session only.
 """
 
 from __future__ import annotations
@@ -47,15 +48,17 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Unicode
+from traitlets import Bool, Integer, Unicode
 
 from . import sandbox
 
-__all__ = ["COPY_LIMITS", "PRELOAD", "PROVISIONER_NAME", "PreforkProvisioner", "WarmServer", "main"]
+__all__ = ["COPY_LIMITS", "PRELOAD", "PROVISIONER_NAME", "PreforkProvisioner", "ServerOptions",
+           "WarmServer", "main"]
 
 PROVISIONER_NAME = "trilateral-prefork"
 # What the course's notebooks import; a module that fails to import is skipped.
@@ -88,15 +91,22 @@ PRELOAD = (
 
 
 # --------------------------------------------------------------------------- server side
+# What of the grader's environment a kernel gets: nothing secret, nothing that steers it.
+KERNEL_ENV_KEEP = ("NBGRADER_EXECUTION", "TRILATERAL_DATA", "LANG", "PATH",
+                   "PYDEVD_DISABLE_FILE_VALIDATION", *sandbox.KERNEL_ENV)
+
+
 class _Server:
     """The loop of the warm server (runs in the sandbox)."""
 
-    def __init__(self, scratch: str, memory_mb: int, file_mb: int, output_chars: int,
-                 isolated: bool) -> None:
+    def __init__(self, scratch: str, limits: sandbox.Limits, isolated: bool) -> None:
         self.scratch = scratch
-        self.limits = sandbox.Limits(memory_mb, file_mb, output_chars)
+        self.limits = limits
         self.isolated = isolated
         self.children: dict[int, int | None] = {}  # pid -> exit status (None: running)
+        self.why: dict[int, str] = {}  # pid -> why the watchdog stopped its submission
+        self.current: int | None = None
+        self.lock = threading.Lock()
         # What survives a sweep of the sandbox's private /tmp: the scratch folder
         # and the grader's font lists that bubblewrap bound in before any kernel ran.
         self.keep_in_tmp = {scratch} | (
@@ -116,29 +126,77 @@ class _Server:
                 self.children[pid] = os.waitstatus_to_exitcode(status)
 
     def _others(self) -> list[int]:
+        """Every other process of the submission: the whole namespace, or the kernel's session."""
         me = os.getpid()
-        return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]
+        if self.isolated and me == 1:
+            return pids
+        sessions = {k for k, s in self.children.items() if s is None}
+        out = []
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if os.getsid(pid) in sessions:
+                    out.append(pid)
+        return out
 
-    def clear(self, keep: str | None = None) -> None:
-        """Kill what earlier kernels left running and empty the scratch space."""
+    def kill_all(self) -> None:
+        """Kill every process of the submission (a fork loop can outpace one sweep)."""
         for pid, status in self.children.items():
             if status is None:
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
-        if self.isolated and os.getpid() == 1:
-            for _ in range(50):  # a fork loop can outpace one sweep
-                others = self._others()
-                if not others:
-                    break
-                for pid in others:
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-                self.reap()
+        for _ in range(50):
+            others = self._others()
+            if not others:
+                break
+            for pid in others:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            self.reap()
+            time.sleep(0.001)
         self.reap()
-        self.children = {p: s for p, s in self.children.items() if s is None}
+
+    def clear(self, keep: str | None = None) -> None:
+        """Kill what earlier kernels left running and empty the scratch space."""
+        with self.lock:
+            self.current = None
+            self.kill_all()
+            self.children = {p: s for p, s in self.children.items() if s is None}
         _sweep(Path(self.scratch), {keep} if keep else set())
-        if self.isolated:  # the sandbox's private /tmp, never the real one
+        if self.isolated:  # the sandbox's private /tmp and /dev/shm, never the real ones
             _sweep(Path("/tmp"), self.keep_in_tmp)
+            _sweep(Path("/dev/shm"), set())
+
+    # -- the watchdog: whole-submission limits where no cgroup holds them
+    def _usage(self) -> tuple[int, int]:
+        count, rss = 0, 0
+        page = os.sysconf("SC_PAGE_SIZE")
+        for pid in self._others():
+            count += 1
+            with contextlib.suppress(OSError, ValueError, IndexError), \
+                    open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+                rss += int(fh.read().split()[1]) * page
+        return count, rss
+
+    def watch(self) -> None:
+        limit_bytes = self.limits.memory_mb * 1024 * 1024
+        while True:
+            time.sleep(0.05)
+            with self.lock:
+                kernel = self.current
+                if kernel is None or self.children.get(kernel, 0) is not None:
+                    continue
+                count, rss = self._usage()
+                why = ""
+                if count > self.limits.processes:
+                    why = (f"the notebook started more than {self.limits.processes} "
+                           "processes at once")
+                elif rss > limit_bytes:
+                    why = (f"the notebook's processes used more than "
+                           f"{self.limits.memory_mb} MB of memory together")
+                if why:
+                    self.why[kernel] = why
+                    self.kill_all()
 
     # -- requests
     def spawn(self, req: dict) -> dict:
@@ -151,34 +209,38 @@ class _Server:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(req["connection"], fh)
         sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:  # the kernel
-            try:
-                self._become_kernel(cwd, conn, req.get("env") or {}, req.get("argv") or [])
-            finally:
-                os._exit(1)
-        self.children[pid] = None
+        sys.stderr.flush()
+        with self.lock:
+            pid = os.fork()
+            if pid == 0:  # the kernel
+                try:
+                    self._become_kernel(cwd, conn, req.get("env") or {})
+                finally:
+                    os._exit(1)
+            self.children[pid] = None
+            self.current = pid
         return {"pid": pid}
 
-    def _become_kernel(self, cwd: str, conn: str, env: dict, argv: list[str]) -> None:
+    def _become_kernel(self, cwd: str, conn: str, env: dict) -> None:
         os.setsid()
+        # Nothing of the server crosses: not its protocol pipes, not its stderr.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, _max_fd())
+        sandbox.oom_score_adj(1000)  # under memory pressure the submission goes first
         sandbox.prctl(sandbox.PR_SET_DUMPABLE, 1)
         sandbox.die_with_parent()
-        devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 0)
-        os.dup2(devnull, 1)  # the protocol pipe is closed; a kernel prints to its client
-        if devnull > 1:
-            os.close(devnull)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        home = os.path.join(cwd, ".home") if self.isolated else None
+        home = os.path.join(cwd, ".home")
         os.environ.clear()
-        os.environ.update({k: v for k, v in env.items() if k not in sandbox.DROP_ENV})
-        if home:
-            os.makedirs(os.path.join(home, "tmp"), exist_ok=True)
-            os.environ.update(HOME=home, TMPDIR=os.path.join(home, "tmp"),
-                              IPYTHONDIR=os.path.join(home, ".ipython"),
-                              MPLCONFIGDIR="/tmp/.mpl")
+        os.environ.update({k: str(v) for k, v in env.items() if k in KERNEL_ENV_KEEP})
+        os.makedirs(os.path.join(home, "tmp"), exist_ok=True)
+        os.environ.update(HOME=home, TMPDIR=os.path.join(home, "tmp"),
+                          IPYTHONDIR=os.path.join(home, ".ipython"),
+                          MPLCONFIGDIR="/tmp/.mpl" if self.isolated else
+                          os.path.join(home, ".mpl"))
         tempfile.tempdir = None
         sandbox.set_limits(self.limits.memory_mb, self.limits.file_mb)
         os.chdir(cwd)
@@ -188,14 +250,15 @@ class _Server:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", conn, "--HistoryManager.enabled=False", *argv])
+        app.initialize(["-f", conn, "--HistoryManager.enabled=False"])
         app.start()
         os._exit(0)
 
     def poll(self, req: dict) -> dict:
-        self.reap()
+        with self.lock:
+            self.reap()
         pid = int(req["pid"])
-        return {"status": self.children.get(pid, -9)}
+        return {"status": self.children.get(pid, -9), "why": self.why.get(pid, "")}
 
     def signal(self, req: dict) -> dict:
         pid, signum = int(req["pid"]), int(req["signum"])
@@ -212,11 +275,13 @@ class _Server:
             end = time.monotonic() + 1.0
             while self.children.get(pid) is None and time.monotonic() < end:
                 time.sleep(0.002)
-                self.reap()
+                with self.lock:
+                    self.reap()
         return {"ok": True}
 
     def serve(self, stdin, stdout) -> None:
         handlers = {"spawn": self.spawn, "poll": self.poll, "signal": self.signal}
+        threading.Thread(target=self.watch, daemon=True).start()
         stdout.write(json.dumps({"ready": True}) + "\n")
         stdout.flush()
         for line in stdin:
@@ -228,6 +293,11 @@ class _Server:
             stdout.write(json.dumps(reply) + "\n")
             stdout.flush()
         self.clear()
+
+
+def _max_fd() -> int:
+    soft, _ = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)
+    return soft if 0 < soft < 1 << 20 else 65536
 
 
 def _sweep(folder: Path, keep: set[str]) -> None:
@@ -317,7 +387,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scratch", required=True)
     parser.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
     parser.add_argument("--file-mb", type=int, default=sandbox.Limits.file_mb)
-    parser.add_argument("--output-chars", type=int, default=sandbox.Limits.output_chars)
+    parser.add_argument("--processes", type=int, default=sandbox.Limits.processes)
     parser.add_argument("--isolated", action="store_true",
                         help="running as PID 1 of a bubblewrap sandbox")
     args = parser.parse_args(argv)
@@ -328,55 +398,74 @@ def main(argv: list[str] | None = None) -> None:
     proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     _preload()
-    server = _Server(os.path.realpath(args.scratch), args.memory_mb, args.file_mb,
-                     args.output_chars, args.isolated)
+    limits = sandbox.Limits(memory_mb=args.memory_mb, file_mb=args.file_mb,
+                            processes=args.processes)
+    server = _Server(os.path.realpath(args.scratch), limits, args.isolated)
     server.serve(sys.stdin, proto_out)
 
 
 # --------------------------------------------------------------------------- grader side
+@dataclass(frozen=True)
+class ServerOptions:
+    """How a warm server is started: its interpreter, sandbox and limits."""
+
+    python: str
+    isolated: bool
+    memory_mb: int
+    file_mb: int
+    processes: int
+    scratch_root: str = ""
+
+
 class WarmServer:
     """A running warm server and the pipe to it (one per grading process and sandbox)."""
 
-    _servers: dict[tuple, WarmServer] = {}
+    _servers: dict[ServerOptions, WarmServer] = {}
     _lock = threading.Lock()
 
-    def __init__(self, options: argparse.Namespace, python: str, scratch_root: str = "") -> None:
+    def __init__(self, options: ServerOptions) -> None:
         # Under the grading batch's own temporary folder, removed with it even
         # if this process is killed.
         self.scratch = os.path.realpath(
-            tempfile.mkdtemp(prefix="trilateral-warm-", dir=scratch_root or None))
+            tempfile.mkdtemp(prefix="trilateral-warm-", dir=options.scratch_root or None))
         self.count = 0
         self.lock = threading.Lock()
-        # The limits apply to each forked kernel, not to the server.
-        command = [python, "-m", "trilateral.grading.prefork", "--scratch", self.scratch,
+        self.cgroup: sandbox.Cgroup | None = None
+        limits = sandbox.Limits(memory_mb=options.memory_mb, file_mb=options.file_mb,
+                                processes=options.processes)
+        command = [options.python, "-m", "trilateral.grading.prefork", "--scratch", self.scratch,
                    "--memory-mb", str(options.memory_mb), "--file-mb", str(options.file_mb),
-                   "--output-chars", str(options.output_chars)]
-        if not options.no_bwrap and sandbox.bwrap_works():
-            command = [*sandbox.bwrap_argv(options.hide, self.scratch, None),
-                       "--unshare-pid", "--as-pid-1", *command, "--isolated"]
-        env = dict(os.environ)
+                   "--processes", str(options.processes)]
+        env = {k: v for k, v in os.environ.items() if k not in sandbox.DROP_ENV}
         env.update(sandbox.KERNEL_ENV)
-        for name in sandbox.DROP_ENV:
-            env.pop(name, None)
+        if options.isolated:
+            command = [*sandbox.bwrap_argv(self.scratch), "--as-pid-1", *command, "--isolated"]
+            self.cgroup = sandbox.Cgroup.create(limits)
+        cgroup = self.cgroup
+
+        def setup() -> None:  # in the child, before bubblewrap starts
+            sandbox.die_with_parent()
+            if cgroup is not None:
+                cgroup.join()
+            sandbox.oom_score_adj(-500)  # the server outlives a hungry submission
+
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env=env, text=True, bufsize=1,
-                                     preexec_fn=sandbox.die_with_parent)
+                                     stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1,
+                                     preexec_fn=setup)
         ready = self.proc.stdout.readline() if self.proc.stdout else ""
         if not ready.strip().startswith('{"ready"'):
             self.close()
             raise RuntimeError("the warm kernel server did not start")
 
     @classmethod
-    def get(cls, options: argparse.Namespace, python: str, scratch_root: str = "") -> WarmServer:
-        """The server for these sandbox options, started on first use or after a crash."""
-        key = (python, tuple(options.hide), options.no_bwrap, options.memory_mb,
-               options.file_mb, options.output_chars, scratch_root)
+    def get(cls, options: ServerOptions) -> WarmServer:
+        """The server for these options, started on first use or after a crash."""
         with cls._lock:
-            server = cls._servers.get(key)
+            server = cls._servers.get(options)
             if server is None or server.proc.poll() is not None:
                 if server is not None:
                     server.close()
-                server = cls._servers[key] = cls(options, python, scratch_root)
+                server = cls._servers[options] = cls(options)
             return server
 
     @classmethod
@@ -406,8 +495,7 @@ class WarmServer:
         """A fresh scratch copy of a kernel's working folder.
 
         Only a folder of submission size is copied (see :data:`COPY_LIMITS`);
-        for anything else this raises ``ValueError`` and the caller starts a
-        cold kernel in the folder itself.
+        anything larger raises ``ValueError``, and that submission is not graded.
         """
         copy = bool(source) and os.path.isdir(source)
         if copy:
@@ -415,7 +503,7 @@ class WarmServer:
         self.count += 1
         dest = os.path.join(self.scratch, f"k{self.count}")
         if copy:
-            shutil.copytree(source, dest, symlinks=True,
+            shutil.copytree(source, dest, symlinks=False,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:
             os.makedirs(dest)
@@ -430,6 +518,8 @@ class WarmServer:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+        if self.cgroup is not None:
+            self.cgroup.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -457,6 +547,8 @@ class _ForkedKernel:
     """What jupyter_client needs of a ``Popen`` for a kernel forked by the server."""
 
     stdin = stdout = stderr = None
+    # Why the watchdog stopped the last kernel it stopped in this process (for the grader).
+    stopped_because = ""
 
     def __init__(self, server: WarmServer, pid: int) -> None:
         self.server = server
@@ -466,7 +558,10 @@ class _ForkedKernel:
     def poll(self) -> int | None:
         if self.returncode is None:
             try:
-                self.returncode = self.server.request(op="poll", pid=self.pid)["status"]
+                reply = self.server.request(op="poll", pid=self.pid)
+                self.returncode = reply["status"]
+                if reply.get("why"):
+                    _ForkedKernel.stopped_because = reply["why"]
             except RuntimeError:
                 self.returncode = -int(signal.SIGKILL)  # the server (and its kernels) died
         return self.returncode
@@ -492,25 +587,48 @@ class _ForkedKernel:
 
 
 class PreforkProvisioner(LocalProvisioner):
-    """Start grading kernels by forking them from a warm server (see the module docs)."""
+    """Start grading kernels by forking them from a warm server (see the module docs).
+
+    There is no other way to start a grading kernel: if the warm server
+    cannot start, the kernel does not start and the submission is not graded.
+    """
 
     scratch_root = Unicode(
         "", config=True,
         help="Folder for the warm server's scratch copies (the kernelspec's folder when "
         "trilateral.grading.sandbox installs it); empty for the system's temporary folder.")
+    python = Unicode("", config=True, help="The interpreter of the warm server.")
+    isolated = Bool(True, config=True, help="Run the warm server in the bubblewrap sandbox.")
+    memory_mb = Integer(sandbox.Limits.memory_mb, config=True)
+    file_mb = Integer(sandbox.Limits.file_mb, config=True)
+    processes = Integer(sandbox.Limits.processes, config=True)
+
+    def options(self) -> ServerOptions:
+        return ServerOptions(self.python or sys.executable, self.isolated, self.memory_mb,
+                             self.file_mb, self.processes, self.scratch_root)
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        """Talk to the kernel over unix sockets in the sandbox's scratch folder.
+
+        The sandbox has a network namespace of its own, so a TCP port the
+        kernel opened there could not be reached; a socket file in the
+        folder both sides see can.
+        """
+        km = self.parent
+        if km is not None:
+            server = WarmServer.get(self.options())
+            server.count += 1
+            km.transport = "ipc"
+            km.ip = os.path.join(server.scratch, f"s{server.count}")
+            km.cache_ports = False
+        return await super().pre_launch(**kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
-        try:
-            options = sandbox.parse_launcher(self.kernel_spec.argv)
-            server = WarmServer.get(options, self.kernel_spec.argv[0], self.scratch_root)
-            cwd = server.workdir(kwargs.get("cwd"))
-            env = dict(kwargs.get("env") or os.environ)
-            reply = server.request(op="spawn", cwd=cwd, env=env,
-                                   connection=_jsonable(self.connection_info),
-                                   argv=sandbox.kernel_options(options))
-        except (RuntimeError, OSError, ValueError) as exc:
-            self.log.warning("warm kernels unavailable (%s); starting a cold kernel", exc)
-            return await super().launch_kernel(cmd, **kwargs)
+        server = WarmServer.get(self.options())
+        cwd = server.workdir(kwargs.get("cwd"))
+        env = dict(kwargs.get("env") or os.environ)
+        reply = server.request(op="spawn", cwd=cwd, env=env,
+                               connection=_jsonable(self.connection_info))
         self.process = _ForkedKernel(server, int(reply["pid"]))  # type: ignore[assignment]
         self.pid = self.process.pid
         self.pgid = None  # signals go through the server

@@ -1,61 +1,74 @@
-"""Run students' code under limits while grading: a kernel launcher.
+"""The sealed room a student's kernel runs in while it is graded.
 
-nbgrader runs each submission in a Jupyter kernel. For grading, the course
-starts that kernel through this module (a kernelspec named
-``trilateral-sandbox`` that only the grading commands install, in a
-temporary folder) instead of starting ``ipykernel`` directly:
+Every grading kernel is forked by a warm server (:mod:`trilateral.grading.prefork`)
+that runs inside one bubblewrap sandbox per grading worker:
 
-* **memory**: ``RLIMIT_AS`` caps the kernel's address space, so a memory hog
-  gets ``MemoryError`` in its own cell instead of starving the machine;
-* **files**: ``RLIMIT_FSIZE`` caps the size of any file the kernel writes;
-* **output**: the kernel's ``stdout``/``stderr`` stop forwarding text after a
-  budget of characters (nbgrader's ``LimitOutput`` and
-  :class:`LimitOutputSize` then trim what was stored);
-* **time**: nbgrader's per-cell timeout interrupts a cell; the grading batch
-  also stops a whole submission that runs past its deadline;
-* **filesystem** (when bubblewrap, ``bwrap``, works on the machine): the whole
-  file system is mounted read-only, ``/tmp`` is a fresh empty folder, and the
-  instructor's source notebooks (solutions and hidden tests), the gradebook,
-  ``submitted/``, ``autograded/``, ``feedback/`` and the exchange are
-  replaced by empty folders. Only the submission's own working folder is
-  writable.
+* **its own namespaces**: PID (the server is PID 1 and a fresh ``/proc``
+  shows only the sandbox's processes), network (no interface but a dead
+  loopback), IPC, UTS, cgroup and user (the kernel runs as ``nobody`` with
+  no capabilities);
+* **an allow-listed file system**: read-only, only the system's ``/usr``, a
+  few files of ``/etc``, the Python environment, the course's helper package
+  and its public data; writable, only the worker's scratch folder (a copy of
+  the submission) and an empty private ``/tmp``. The course folder, the
+  instructor's notebooks and guide, the gradebook, other submissions, the
+  exchange and the grader's home are not in the sandbox at all;
+* **limits for the whole submission**: a memory and a process-count cap,
+  enforced by the kernel through a cgroup when the machine lets the grader
+  make one, and always by the server's watchdog (which kills every process
+  of the submission when the cap is passed); per process, an address-space
+  cap (so an ordinary memory hog gets ``MemoryError`` in its own cell) and a
+  file-size cap;
+* **no descriptor** of the grader crosses into a kernel but ``/dev/null`` on
+  its standard streams;
+* **nothing left behind**: between two submissions the server kills every
+  process in the sandbox and empties its writable folders; when the worker
+  ends, bubblewrap's ``--die-with-parent`` ends the sandbox and the cgroup is
+  emptied and removed.
 
-Limits of this isolation (see the instructor guide): it runs as the same
-unix user as the grader, shares the network, and without bubblewrap only the
-resource limits apply. It stops accidents and casual cheating, not a
-determined attacker with a kernel exploit.
+Why bubblewrap: it is small, needs no daemon and no setuid helper on
+kernels that allow unprivileged user namespaces, is in Debian (``bubblewrap``)
+and is what Flatpak uses. nsjail does the same and more but is one more
+build to trust; firejail is setuid-root with a large profile language; podman
+would need a container image of the course. :func:`probe` checks, once per
+grading run, that a sandbox of exactly this shape starts here; grading
+refuses to start when it does not, unless the instructor passes
+``--no-sandbox`` (see :data:`LOST_WITHOUT_SANDBOX`).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import contextlib
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
     "DROP_ENV",
-    "PR_SET_DUMPABLE",
-    "PR_SET_PDEATHSIG",
+    "INSTALL_HINT",
     "KERNEL_ENV",
     "KERNEL_NAME",
+    "LOST_WITHOUT_SANDBOX",
+    "PR_SET_DUMPABLE",
+    "PR_SET_PDEATHSIG",
+    "Cgroup",
+    "Isolation",
     "Limits",
+    "SandboxUnavailable",
     "bwrap_argv",
-    "bwrap_works",
     "die_with_parent",
-    "hidden_paths",
     "install_kernelspec",
-    "install_output_budget",
-    "kernel_options",
-    "main",
-    "parse_launcher",
+    "oom_score_adj",
     "prctl",
+    "probe",
+    "readonly_paths",
     "set_limits",
 ]
 
@@ -64,107 +77,262 @@ KERNEL_NAME = "trilateral-sandbox"
 DROP_ENV = ("TRILATERAL_ANSWERS_DIR", "JPY_SESSION_NAME")
 # Set for every grading kernel: one BLAS thread, and charts drawn off-screen.
 KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; "
+                "Fedora: sudo dnf install bubblewrap)")
+LOST_WITHOUT_SANDBOX = (
+    "grading without the sandbox: students' code can read and change every file this "
+    "user can (the course, the gradebook, other submissions), use the network and leave "
+    "processes running. Tests still run in the clean room, so a submission cannot forge "
+    "its own score, but it can harm others. Use this only for code you trust.")
+# Files of /etc a kernel needs: the dynamic linker's cache and font configuration.
+_ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts",
+        "/etc/localtime", "/etc/mime.types")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The grading sandbox cannot start on this machine; the message says why."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one grading kernel."""
+    """Limits of one submission while it is graded."""
 
-    memory_mb: int = 2048
-    file_mb: int = 64
-    output_chars: int = 200_000
+    memory_mb: int = 2048  # every process of the submission together
+    file_mb: int = 64  # the largest file it may write
+    output_chars: int = 200_000  # printed characters kept for the whole notebook
+    processes: int = 64  # processes of the submission at once
+
+    def __post_init__(self) -> None:
+        for name in ("memory_mb", "file_mb", "output_chars", "processes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What protects the grader from a submission on this run."""
+
+    sandbox: bool  # bubblewrap namespaces and the allow-listed file system
+    caps: str  # "cgroup v1", "cgroup v2" or "watchdog" (whole-submission limits)
+
+    def describe(self) -> str:
+        if not self.sandbox:
+            return "none (--no-sandbox): resource limits and the clean room only"
+        return (f"bubblewrap sandbox (own PID, network, IPC and user namespaces; "
+                f"read-only Python environment; whole-submission limits by {self.caps})")
+
+
+def readonly_paths() -> list[str]:
+    """What a kernel may read: the Python environment, the helper package and its data.
+
+    Each is bound read-only at its own path. Only these folders: never the
+    folder that holds them (a course checkout, the grader's home).
+    """
+    from ..data import data_dir
+
+    package = Path(__file__).resolve().parents[1]
+    paths = {sys.prefix, sys.base_prefix, str(package.parent), str(data_dir())}
+    # A package installed by path (pip install -e): its source folder holds it.
+    return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
+
+
+def bwrap_argv(scratch: str) -> list[str]:
+    """bubblewrap's options (no command) for a sandbox whose only writable folder is ``scratch``."""
+    argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", "65534", "--gid", "65534", "--hostname", "grading",
+            "--ro-bind", "/usr", "/usr"]
+    for link in ("lib", "lib64", "lib32", "bin", "sbin"):
+        target = os.path.join("/", link)
+        if os.path.islink(target):
+            argv += ["--symlink", os.readlink(target), target]
+        elif os.path.isdir(target):
+            argv += ["--ro-bind", target, target]
+    for path in _ETC:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in readonly_paths():
+        argv += ["--ro-bind", path, path]
+    scratch = os.path.realpath(scratch)
+    argv += ["--bind", scratch, scratch, "--chdir", scratch, "--clearenv",
+             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+             "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
+             "--setenv", "MPLCONFIGDIR", "/tmp/.mpl", "--setenv", "IPYTHONDIR", "/tmp/.ipython"]
+    for name, value in KERNEL_ENV.items():
+        argv += ["--setenv", name, value]
+    for cache in _font_caches():
+        argv += ["--ro-bind", cache, "/tmp/.mpl/" + os.path.basename(cache)]
+    return argv
 
 
 @lru_cache(maxsize=1)
-def bwrap_works() -> bool:
-    """True if bubblewrap is installed and can create a sandbox here."""
+def probe() -> Isolation:
+    """Check that the grading sandbox starts here; raise :class:`SandboxUnavailable` if not."""
     exe = shutil.which("bwrap")
     if not exe:
-        return False
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    scratch = os.path.realpath(_tempdir())
     try:
-        done = subprocess.run(
-            [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-             "--new-session", "--die-with-parent", "true"],
-            capture_output=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
+        code = ("import os; assert os.getpid() == 1 and os.getuid() == 65534; "
+                "open('ok', 'w').write('ok')")
+        argv = [*bwrap_argv(scratch), "--as-pid-1", sys.executable, "-I", "-c", code]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0 or not os.path.exists(os.path.join(scratch, "ok")):
+            why = (done.stderr.strip().splitlines() or ["it exited with an error"])[-1]
+            raise SandboxUnavailable(f"bubblewrap is installed but cannot create the grading "
+                                     f"sandbox here ({why[:200]})")
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SandboxUnavailable(f"bubblewrap could not start ({exc})") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    caps = "watchdog"
+    group = Cgroup.create(Limits())
+    if group is not None:
+        caps = group.kind
+        group.remove()
+    return Isolation(True, caps)
 
 
-def hidden_paths(*roots: str | Path, extra: tuple[str | Path, ...] = ()) -> list[str]:
-    """Instructor-only paths under each course ``root`` (and ``extra``) that exist."""
-    names = ("notebooks", "source", "gradebook.db", "submitted", "autograded", "feedback",
-             "exchange", "release", "reports", "grades.csv", ".git")
-    out: list[str] = []
-    for root in roots:
-        root = Path(root).resolve()
-        out.extend(str(root / n) for n in names if (root / n).exists())
-    out.extend(str(Path(p).resolve()) for p in extra if Path(p).exists())
-    return sorted(set(out))
+def _tempdir() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="trilateral-probe-")
 
 
-def install_kernelspec(data_dir: str | Path, hide: list[str], limits: Limits,
+# --------------------------------------------------------------------------- cgroups
+class Cgroup:
+    """A cgroup that caps memory and processes of everything in it (v1 or v2)."""
+
+    def __init__(self, kind: str, paths: list[Path]) -> None:
+        self.kind = kind
+        self.paths = paths
+
+    @classmethod
+    def create(cls, limits: Limits, overhead_mb: int = 512) -> Cgroup | None:
+        """A new cgroup with ``limits`` (plus the warm server's ``overhead_mb``), or None."""
+        name = f"trilateral-{uuid.uuid4().hex[:12]}"
+        memory = (limits.memory_mb + overhead_mb) * 1024 * 1024
+        pids = limits.processes + 8
+        for make in (cls._v2, cls._v1):
+            with contextlib.suppress(OSError, ValueError):
+                group = make(name, memory, pids)
+                if group is not None:
+                    return group
+        return None
+
+    @staticmethod
+    def _own(controller: str) -> str | None:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            num, ctrls, path = line.split(":", 2)
+            if (controller == "" and num == "0") or controller in ctrls.split(","):
+                return path
+        return None
+
+    @classmethod
+    def _v2(cls, name: str, memory: int, pids: int) -> Cgroup | None:
+        own = cls._own("")
+        base = Path("/sys/fs/cgroup")
+        if own is None or not (base / "cgroup.controllers").is_file():
+            return None
+        parent = base / own.lstrip("/")
+        if not {"memory", "pids"} <= set((parent / "cgroup.subtree_control").read_text().split()):
+            return None
+        path = parent / name
+        path.mkdir()
+        try:
+            (path / "memory.max").write_text(str(memory))
+            (path / "memory.swap.max").write_text("0")
+            (path / "pids.max").write_text(str(pids))
+        except OSError:
+            path.rmdir()
+            raise
+        return cls("cgroup v2", [path])
+
+    @classmethod
+    def _v1(cls, name: str, memory: int, pids: int) -> Cgroup | None:
+        made: list[Path] = []
+        try:
+            for controller, settings in (("memory", {"memory.limit_in_bytes": memory}),
+                                         ("pids", {"pids.max": pids})):
+                own = cls._own(controller)
+                root = Path("/sys/fs/cgroup") / controller
+                if own is None or not root.is_dir():
+                    raise ValueError(controller)
+                path = root / own.lstrip("/") / name
+                path.mkdir()
+                made.append(path)
+                for key, value in settings.items():
+                    (path / key).write_text(str(value))
+        except (OSError, ValueError):
+            for path in made:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            raise
+        return cls("cgroup v1", made)
+
+    def join(self) -> None:
+        """Move the calling process (and its future children) into the cgroup."""
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def pids(self) -> list[int]:
+        out: set[int] = set()
+        for path in self.paths:
+            with contextlib.suppress(OSError, ValueError):
+                out.update(int(p) for p in (path / "cgroup.procs").read_text().split())
+        return sorted(out)
+
+    def remove(self) -> None:
+        """Kill whatever is still in the cgroup, then remove it."""
+        for _ in range(50):
+            left = self.pids()
+            if not left:
+                break
+            for pid in left:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            import time
+
+            time.sleep(0.02)
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+# --------------------------------------------------------------------------- kernels
+def install_kernelspec(data_dir: str | Path, limits: Limits, isolated: bool,
                        python: str | None = None) -> Path:
     """Write the ``trilateral-sandbox`` kernelspec under ``data_dir/kernels``.
 
     Put ``data_dir`` on ``JUPYTER_PATH`` and set ``Execute.kernel_name`` to
-    :data:`KERNEL_NAME` to grade with it.
+    :data:`KERNEL_NAME` to grade with it. Its kernels are forked by the warm
+    server; the spec's ``argv`` refuses to start a kernel any other way.
     """
     python = python or sys.executable
     spec_dir = Path(data_dir) / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [python, "-m", "trilateral.grading.sandbox",
-            "--memory-mb", str(limits.memory_mb),
-            "--file-mb", str(limits.file_mb),
-            "--output-chars", str(limits.output_chars)]
-    for path in hide:
-        argv += ["--hide", path]
-    if not bwrap_works():
-        argv.append("--no-bwrap")
-    argv += ["--", python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    import json
+
     spec = {
-        "argv": argv,
+        "argv": [python, "-c", "raise SystemExit('grading kernels start only in the sandbox')",
+                 "-f", "{connection_file}"],
         "display_name": "Python 3 (grading sandbox)",
         "language": "python",
         # Interrupt through the control channel: no signal crosses the sandbox.
         "interrupt_mode": "message",
         "env": dict(KERNEL_ENV),
-        # Kernels are forked from a warm process when it can start (trilateral.grading.prefork);
-        # argv above is the cold start it falls back to, and says which limits apply.
         "metadata": {"debugger": False,
                      "kernel_provisioner": {
                          "provisioner_name": "trilateral-prefork",
-                         "config": {"scratch_root": str(Path(data_dir).resolve())}}},
+                         "config": {"scratch_root": str(Path(data_dir).resolve()),
+                                    "python": python,
+                                    "isolated": isolated,
+                                    "memory_mb": limits.memory_mb,
+                                    "file_mb": limits.file_mb,
+                                    "processes": limits.processes}}},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return spec_dir
-
-
-def install_output_budget(limit: int) -> None:
-    """Stop forwarding ``print`` output after ``limit`` characters (in the kernel)."""
-    state = {"used": 0, "cut": False}
-    note = (f"\n[grading: output stopped after {limit:,} characters; "
-            "the rest of this notebook's printing was dropped]\n")
-
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        original = stream.write
-
-        def write(text, _original=original):
-            if state["cut"]:
-                return len(text)
-            room = limit - state["used"]
-            if len(text) <= room:
-                state["used"] += len(text)
-                return _original(text)
-            state["cut"] = True
-            _original(text[: max(room, 0)])
-            _original(note)
-            return len(text)
-
-        stream.write = write
 
 
 def set_limits(memory_mb: int, file_mb: int) -> None:
@@ -189,10 +357,15 @@ def prctl(option: int, value: int) -> None:
         pass
 
 
+def oom_score_adj(value: int) -> None:
+    """Set this process's OOM score adjustment (nothing where it is not allowed)."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w",
+                                            encoding="ascii") as fh:
+        fh.write(str(value))
+
+
 def die_with_parent() -> None:
     """Ask Linux to kill this process (a kernel, after exec) when its parent dies."""
-    import signal
-
     prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
@@ -226,112 +399,3 @@ def _font_caches() -> list[str]:
 
         dirs.insert(0, matplotlib.get_cachedir())
     return found()
-
-
-def _runtime_paths() -> list[str]:
-    """Folders the kernel needs that a private ``/tmp`` would hide.
-
-    The Python environment, the course's helper module and its data may live
-    under ``/tmp`` (a CI checkout, say); they are bound back read-only. Only
-    these folders, not the course root: the instructor's notebooks stay hidden.
-    """
-    from ..data import data_dir
-
-    module_dir = Path(__file__).resolve().parents[1]
-    candidates = {sys.prefix, sys.base_prefix, str(module_dir.parent), str(data_dir())}
-    return sorted(
-        os.path.realpath(p) for p in candidates
-        if os.path.realpath(p).startswith("/tmp/") and os.path.isdir(p)
-    )
-
-
-def bwrap_argv(hide: list[str], workdir: str, connection_file: str | None) -> list[str]:
-    """The bubblewrap options (no command) of a grading sandbox working in ``workdir``."""
-    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--tmpfs", "/tmp", "--new-session", "--die-with-parent",
-            "--unshare-ipc", "--unshare-uts"]
-    for path in _runtime_paths():
-        argv += ["--ro-bind", path, path]
-    for path in hide:
-        if os.path.isdir(path):
-            argv += ["--tmpfs", path]
-        elif os.path.exists(path):
-            argv += ["--ro-bind", "/dev/null", path]
-    if connection_file:
-        # The file alone: its folder is often /tmp itself, which must stay private.
-        conn = os.path.abspath(connection_file)
-        argv += ["--bind", conn, conn]
-    argv += ["--bind", workdir, workdir, "--chdir", workdir,
-             "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
-             "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "MPLCONFIGDIR", "/tmp/.mpl"]
-    for cache in _font_caches():
-        argv += ["--ro-bind", cache, "/tmp/.mpl/" + os.path.basename(cache)]
-    return argv
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trilateral.grading.sandbox",
-                                     description="Start a grading kernel under limits.")
-    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
-    parser.add_argument("--file-mb", type=int, default=Limits.file_mb)
-    parser.add_argument("--output-chars", type=int, default=Limits.output_chars)
-    parser.add_argument("--hide", action="append", default=[],
-                        help="a path the kernel must not see (repeatable)")
-    parser.add_argument("--no-bwrap", action="store_true", help="resource limits only")
-    parser.add_argument("command", nargs=argparse.REMAINDER,
-                        help="-- then the kernel command line")
-    return parser
-
-
-def parse_launcher(argv: list[str]) -> argparse.Namespace:
-    """The options of a launcher command line, ``[python, -m, trilateral.grading.sandbox, ...]``.
-
-    ``argv`` may be the whole ``argv`` of the kernelspec (as :mod:`trilateral.grading.prefork`
-    reads it) or only the options. ``command`` is the kernel command after ``--``.
-    """
-    if "trilateral.grading.sandbox" in argv:
-        argv = argv[argv.index("trilateral.grading.sandbox") + 1:]
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit:
-        raise ValueError(f"not a grading-kernel launcher command line: {argv!r}") from None
-    args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    return args
-
-
-def kernel_options(args: argparse.Namespace) -> list[str]:
-    """IPKernelApp options that apply the output budget inside the kernel."""
-    if args.output_chars <= 0:
-        return []
-    code = ("__import__('trilateral.grading.sandbox').grading.sandbox.install_output_budget"
-            f"({args.output_chars})")
-    return [f"--IPKernelApp.exec_lines={json.dumps([code])}"]
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Apply the limits, then replace this process with the (sandboxed) kernel."""
-    parser = _parser()
-    try:
-        args = parse_launcher(sys.argv[1:] if argv is None else argv)
-    except ValueError as err:
-        parser.error(str(err))
-    command = list(args.command)
-    if not command:
-        parser.error("no kernel command given")
-    command += kernel_options(args)
-    for name in DROP_ENV:
-        os.environ.pop(name, None)
-    connection_file = None
-    if "-f" in command:
-        connection_file = command[command.index("-f") + 1]
-    set_limits(args.memory_mb, args.file_mb)
-    die_with_parent()
-    if not args.no_bwrap:
-        command = bwrap_argv(args.hide, os.getcwd(), connection_file) + command
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvp(command[0], command)
-
-
-if __name__ == "__main__":
-    main()
