@@ -331,7 +331,7 @@ def test_graded_widgets_end_to_end(fixture_course: Path, monkeypatch) -> None:
         "edited": {"fx-ex1-tests": 2.0, "fx-ex2-tests": 0.0, "fx-ex3-tests": 2.0},
     }
     # Each zero says why.
-    assert "not the right answer" in _error_text(root, "wrong", "fx-ex2-tests")
+    assert "A hidden test failed" in _error_text(root, "wrong", "fx-ex2-tests")
     assert "there is no answers.json" in _error_text(root, "missing", "fx-ex2-tests")
     assert "has no answer to it" in _error_text(root, "wrong", "fx-ex3-tests")
     assert "is empty" in _error_text(root, "empty", "fx-ex3-tests")

@@ -2,14 +2,18 @@
 
 Each test installs the ``trilateral-sandbox`` kernelspec in a folder of its
 own, starts kernels through jupyter_client as nbgrader does, and checks that
-a kernel is forked from the warm server (not started cold), that two kernels
-share nothing, and that a kernel cannot outlive its turn or stop the server.
+a kernel is forked from the warm server inside the sandbox, that two kernels
+share nothing, that a kernel sees nothing but its copy and the Python
+environment, has no network, cannot exceed the whole-submission limits,
+cannot outlive its turn, and cannot stop or confuse the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -18,7 +22,19 @@ from jupyter_client.manager import KernelManager
 
 from trilateral.grading import prefork, sandbox
 
-ISOLATED = sandbox.bwrap_works()
+REPO = Path(__file__).resolve().parents[1]
+LIMITS = sandbox.Limits(memory_mb=1024, processes=32)
+
+
+def _isolated() -> bool:
+    try:
+        sandbox.probe()
+    except sandbox.SandboxUnavailable:
+        return False
+    return True
+
+
+ISOLATED = _isolated()
 
 
 def _needs_sandbox() -> None:
@@ -30,12 +46,12 @@ def _needs_sandbox() -> None:
 
 @pytest.fixture
 def kernelspec(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    _needs_sandbox()
     hidden = tmp_path / "instructor"
     hidden.mkdir()
     (hidden / "solutions.txt").write_text("the answer key", encoding="utf-8")
     kernels = tmp_path / "kernels"
-    sandbox.install_kernelspec(kernels, sandbox.hidden_paths(hidden) + [str(hidden)],
-                               sandbox.Limits(memory_mb=1024))
+    sandbox.install_kernelspec(kernels, LIMITS, isolated=True)
     monkeypatch.setenv("JUPYTER_PATH", str(kernels))
     yield hidden
     scratches = [s.scratch for s in prefork.WarmServer._servers.values()]
@@ -117,18 +133,125 @@ def test_limits_apply_to_each_kernel(kernelspec, tmp_path) -> None:
     assert out.split() == [str(1024 * 1024 * 1024), "MemoryError"]
 
 
-def test_instructor_files_stay_hidden(kernelspec, tmp_path) -> None:
-    _needs_sandbox()
+def test_kernel_sees_only_its_copy_and_the_python_environment(kernelspec, tmp_path) -> None:
     km = _kernel(tmp_path / "work")
+    probes = {
+        "instructor": str(kernelspec),
+        "course docs": str(REPO / "docs"),
+        "course notebooks": str(REPO / "notebooks"),
+        "grader home": str(Path.home()),
+        "etc shadow": "/etc/shadow",
+        "etc passwd": "/etc/passwd",
+    }
     try:
-        out = _run(km, f"import os\nprint(os.listdir({str(kernelspec)!r}))")
+        out = _run(km, "import os, json, sys\n"
+                       f"paths = {probes!r}\n"
+                       "print(json.dumps({k: os.path.exists(v) for k, v in paths.items()}))\n"
+                       "print(os.getuid(), os.getpid() != 1)\n"
+                       "import trilateral.data\n"
+                       "print(len(trilateral.data.load('events')) > 0)")
     finally:
         km.shutdown_kernel(now=True)
-    assert out.strip() == "[]"
+    seen, ids, data = out.strip().splitlines()
+    import json
+
+    assert json.loads(seen) == dict.fromkeys(probes, False), seen
+    assert ids == "65534 True"  # nobody, and not the server
+    assert data == "True"  # the course's public data is readable
+
+
+def test_kernel_has_no_network(kernelspec, tmp_path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    km = _kernel(tmp_path / "work")
+    try:
+        out = _run(km, "import socket\n"
+                       "try:\n"
+                       f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+                       "    print('connected')\n"
+                       "except OSError as err:\n"
+                       "    print('refused', type(err).__name__)")
+    finally:
+        km.shutdown_kernel(now=True)
+        listener.close()
+    assert out.startswith("refused"), out
+
+
+def test_garbage_on_inherited_descriptors_harms_no_later_kernel(kernelspec, tmp_path) -> None:
+    """A kernel that writes a fake reply into every pipe it holds cannot confuse the server."""
+    first = _kernel(tmp_path / "work")
+    try:
+        with contextlib.suppress(Exception):  # it may well break its own kernel
+            _run(first, "import os\n"
+                        "for fd in range(3, 1024):\n"
+                        "    try:\n"
+                        "        if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+                        "            os.write(fd, b'{\"status\": 0, \"pid\": 1}\\n' * 50)\n"
+                        "    except OSError:\n"
+                        "        pass\n"
+                        "print('done')", timeout=20)
+    finally:
+        first.shutdown_kernel(now=True)
+    second = _kernel(tmp_path / "work")
+    try:
+        assert isinstance(second.provisioner.process, prefork._ForkedKernel)
+        assert _run(second, "print(6 * 7)").strip() == "42"
+        assert second.provisioner.process.poll() is None, "the server answered with garbage"
+    finally:
+        second.shutdown_kernel(now=True)
+
+
+def test_process_count_is_capped_for_the_whole_submission(kernelspec, tmp_path) -> None:
+    km = _kernel(tmp_path / "work")
+    code = ("import subprocess, time\n"
+            "started = 0\n"
+            "try:\n"
+            "    for _ in range(200):\n"
+            "        subprocess.Popen(['sleep', '60'])\n"
+            "        started += 1\n"
+            "except OSError:\n"
+            "    pass\n"
+            "time.sleep(1)\n"
+            "print(started)")
+    try:
+        try:
+            out = _run(km, code, timeout=30)
+        except Exception:  # the watchdog killed the whole submission
+            out = ""
+    finally:
+        alive = km.is_alive()
+        km.shutdown_kernel(now=True)
+    started = int(out.strip() or 0)
+    # Either the kernel refused the forks (cgroup) or the watchdog ended the submission.
+    assert started < 200 or not alive, (started, alive)
+    assert started <= LIMITS.processes + 8
+
+
+def test_memory_is_capped_for_the_whole_submission(kernelspec, tmp_path) -> None:
+    """Five processes of 300 MB each pass the per-process cap but not the submission's."""
+    km = _kernel(tmp_path / "work")
+    code = ("import subprocess, sys, time\n"
+            "hog = ('b = bytearray(300 * 1024 * 1024)\\n'\n"
+            "       'for i in range(0, len(b), 4096): b[i] = 1\\n'\n"
+            "       'import time; time.sleep(30)')\n"
+            "procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(5)]\n"
+            "time.sleep(8)\n"
+            "print('alive', sum(p.poll() is None for p in procs))")
+    try:
+        try:
+            out = _run(km, code, timeout=30)
+        except Exception:  # the watchdog or the OOM killer ended the kernel too
+            out = "alive 0"
+    finally:
+        km.shutdown_kernel(now=True)
+    alive = [ln for ln in out.splitlines() if ln.startswith("alive ")]
+    assert alive, out
+    assert int(alive[-1].split()[1]) < 5, "1.5 GB of processes outlived a 1024 MB cap"
 
 
 def test_leftover_processes_die_before_the_next_kernel(kernelspec, tmp_path) -> None:
-    _needs_sandbox()
     marker = tmp_path / "marker"
     marker.mkdir()
     first = _kernel(tmp_path / "work")
@@ -155,7 +278,6 @@ def test_leftover_processes_die_before_the_next_kernel(kernelspec, tmp_path) -> 
 
 
 def test_a_kernel_cannot_stop_the_server(kernelspec, tmp_path) -> None:
-    _needs_sandbox()
     km = _kernel(tmp_path / "work")
     try:
         out = _run(km, "import os, signal\n"
@@ -208,18 +330,16 @@ def test_a_killed_kernel_is_gone_when_kill_returns(kernelspec, tmp_path) -> None
         km.shutdown_kernel(now=True)
 
 
-def test_falls_back_to_a_cold_kernel_when_the_server_cannot_start(
-        kernelspec, tmp_path, monkeypatch) -> None:
+def test_no_kernel_starts_when_the_server_cannot(kernelspec, tmp_path, monkeypatch) -> None:
+    """There is no weaker fallback: without the sandboxed server, no kernel."""
     def broken(*_args, **_kwargs):
         raise RuntimeError("the warm kernel server did not start")
 
     monkeypatch.setattr(prefork.WarmServer, "get", classmethod(broken))
-    km = _kernel(tmp_path / "work")
-    try:
-        assert not isinstance(km.provisioner.process, prefork._ForkedKernel)
-        assert _run(km, "print('cold')").strip() == "cold"
-    finally:
-        km.shutdown_kernel(now=True)
+    km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
+    with pytest.raises(RuntimeError, match="did not start"):
+        km.start_kernel(cwd=str(tmp_path / "work"))
+    assert not km.has_kernel
 
 
 def test_dead_server_is_reported_as_a_dead_kernel(kernelspec, tmp_path) -> None:
@@ -237,12 +357,9 @@ def test_dead_server_is_reported_as_a_dead_kernel(kernelspec, tmp_path) -> None:
         km.shutdown_kernel(now=True)
 
 
-def test_a_folder_holding_the_scratch_space_starts_cold(kernelspec, tmp_path) -> None:
-    """Copying it would copy the copy: such a kernel starts the ordinary way."""
+def test_a_folder_holding_the_scratch_space_is_refused(kernelspec, tmp_path) -> None:
+    """Copying it would copy the copy: such a kernel does not start at all."""
     km = KernelManager(kernel_name=sandbox.KERNEL_NAME)
-    km.start_kernel(cwd=str(tmp_path))  # tmp_path holds the kernelspec and its scratch
-    try:
-        assert not isinstance(km.provisioner.process, prefork._ForkedKernel)
-        assert _run(km, "print('cold')").strip() == "cold"
-    finally:
-        km.shutdown_kernel(now=True)
+    with pytest.raises(ValueError, match="contains the scratch folder"):
+        km.start_kernel(cwd=str(tmp_path))  # tmp_path holds the kernelspec and its scratch
+    assert not km.has_kernel

@@ -93,9 +93,12 @@ def configure(c: Any, root: str | Path) -> None:
     }
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.Autograde.autograde_preprocessors = _autograde_preprocessors()
+    c.Autograde.sanitize_preprocessors = _sanitize_preprocessors()
     from .feedback import register
+    from .sanitize import register_sanitize
 
     register(c)  # hide hidden tests
+    register_sanitize(c)  # nbconvert's HTML cleaner in feedback and the formgrader
 
 
 def _autograde_preprocessors() -> list:
@@ -112,12 +115,24 @@ def _autograde_preprocessors() -> list:
 
     from .execute import CleanRoomExecute
     from .outputlimit import LimitOutputSize
+    from .sanitize import SanitizeOutputs
 
     chain = [CleanRoomExecute if pp is Execute else pp
              for pp in Autograde.class_traits()["autograde_preprocessors"].default()]
-    if LimitOutputSize not in chain:
-        chain.insert(chain.index(LimitOutput) + 1, LimitOutputSize)
+    # Nothing a student's cell displayed runs in a feedback page or the formgrader.
+    chain.insert(chain.index(CleanRoomExecute) + 1, SanitizeOutputs)
+    chain.insert(chain.index(LimitOutput) + 1, LimitOutputSize)
     return chain
+
+
+def _sanitize_preprocessors() -> list:
+    """nbgrader's sanitize chain, after the repair of honest mistakes (copied cells,
+    extra grading metadata, a cell switched to markdown)."""
+    from nbgrader.converters.autograde import Autograde
+
+    from .forgive import ForgiveCopies
+
+    return [ForgiveCopies, *Autograde.class_traits()["sanitize_preprocessors"].default()]
 
 
 def course_config(root: str | Path):

@@ -197,9 +197,8 @@ def verdict_output(verdict: Verdict) -> list[dict]:
     if verdict.passed:
         return []
     if verdict.where == "hidden":
-        lines = [HIDDEN_FAILED]
-        return [{"output_type": "error", "ename": "AssertionError", "evalue": "",
-                 "traceback": lines}]
+        return [{"output_type": "error", "ename": "AssertionError", "evalue": HIDDEN_FAILED,
+                 "traceback": [HIDDEN_FAILED]}]
     text = f"{verdict.ename}: {verdict.message}" if verdict.message else verdict.ename
     return [{"output_type": "error", "ename": verdict.ename, "evalue": verdict.message,
              "traceback": [text]}]

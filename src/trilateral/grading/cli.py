@@ -184,8 +184,9 @@ def cmd_grade(args) -> int:
         if not _in_gradebook(root, section):
             _checked(api.generate_assignment(section, force=True), f"generating {section}")
         bar = _progress(len(students), section, args.quiet)
-        outcomes = batch.grade_planned(root, section, students, run, jobs=args.jobs, force=args.force,
-                                timeout=args.timeout, progress=lambda _o, b=bar: b.update(1))
+        outcomes = batch.grade_planned(root, section, students, run, jobs=args.jobs,
+                                       force=args.force, timeout=args.timeout,
+                                       progress=lambda _o, b=bar: b.update(1))
         bar.close()
         scores = grading.scores(root, section)
         summary = report.summarize(section, scores, outcomes)

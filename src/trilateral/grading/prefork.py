@@ -99,8 +99,10 @@ KERNEL_ENV_KEEP = ("NBGRADER_EXECUTION", "TRILATERAL_DATA", "LANG", "PATH",
 class _Server:
     """The loop of the warm server (runs in the sandbox)."""
 
-    def __init__(self, scratch: str, limits: sandbox.Limits, isolated: bool) -> None:
+    def __init__(self, scratch: str, limits: sandbox.Limits, isolated: bool,
+                 sockets: str = "") -> None:
         self.scratch = scratch
+        self.sockets = sockets
         self.limits = limits
         self.isolated = isolated
         self.children: dict[int, int | None] = {}  # pid -> exit status (None: running)
@@ -109,7 +111,7 @@ class _Server:
         self.lock = threading.Lock()
         # What survives a sweep of the sandbox's private /tmp: the scratch folder
         # and the grader's font lists that bubblewrap bound in before any kernel ran.
-        self.keep_in_tmp = {scratch} | (
+        self.keep_in_tmp = {scratch, sockets} | (
             {str(p) for p in Path("/tmp/.mpl").glob("fontlist-*.json")} if isolated else set())
 
     # -- housekeeping
@@ -163,6 +165,8 @@ class _Server:
             self.kill_all()
             self.children = {p: s for p, s in self.children.items() if s is None}
         _sweep(Path(self.scratch), {keep} if keep else set())
+        if self.sockets:
+            _sweep(Path(self.sockets), set())
         if self.isolated:  # the sandbox's private /tmp and /dev/shm, never the real ones
             _sweep(Path("/tmp"), self.keep_in_tmp)
             _sweep(Path("/dev/shm"), set())
@@ -295,6 +299,12 @@ class _Server:
         self.clear()
 
 
+def _short_tmp() -> str:
+    """``/tmp`` when it is usable (short), else the system's temporary folder."""
+    return "/tmp" if os.path.isdir("/tmp") and os.access("/tmp", os.W_OK) else \
+        tempfile.gettempdir()
+
+
 def _max_fd() -> int:
     soft, _ = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)
     return soft if 0 < soft < 1 << 20 else 65536
@@ -388,6 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-mb", type=int, default=sandbox.Limits.memory_mb)
     parser.add_argument("--file-mb", type=int, default=sandbox.Limits.file_mb)
     parser.add_argument("--processes", type=int, default=sandbox.Limits.processes)
+    parser.add_argument("--sockets", default="", help="folder of the kernels' socket files")
     parser.add_argument("--isolated", action="store_true",
                         help="running as PID 1 of a bubblewrap sandbox")
     args = parser.parse_args(argv)
@@ -400,7 +411,8 @@ def main(argv: list[str] | None = None) -> None:
     _preload()
     limits = sandbox.Limits(memory_mb=args.memory_mb, file_mb=args.file_mb,
                             processes=args.processes)
-    server = _Server(os.path.realpath(args.scratch), limits, args.isolated)
+    server = _Server(os.path.realpath(args.scratch), limits, args.isolated,
+                     os.path.realpath(args.sockets) if args.sockets else "")
     server.serve(sys.stdin, proto_out)
 
 
@@ -428,18 +440,23 @@ class WarmServer:
         # if this process is killed.
         self.scratch = os.path.realpath(
             tempfile.mkdtemp(prefix="trilateral-warm-", dir=options.scratch_root or None))
+        # Unix socket paths are limited to about 100 bytes: the kernels' sockets get a
+        # short folder of their own.
+        self.sockets = os.path.realpath(tempfile.mkdtemp(prefix="tl-", dir=_short_tmp()))
         self.count = 0
         self.lock = threading.Lock()
         self.cgroup: sandbox.Cgroup | None = None
         limits = sandbox.Limits(memory_mb=options.memory_mb, file_mb=options.file_mb,
                                 processes=options.processes)
         command = [options.python, "-m", "trilateral.grading.prefork", "--scratch", self.scratch,
+                   "--sockets", self.sockets,
                    "--memory-mb", str(options.memory_mb), "--file-mb", str(options.file_mb),
                    "--processes", str(options.processes)]
         env = {k: v for k, v in os.environ.items() if k not in sandbox.DROP_ENV}
         env.update(sandbox.KERNEL_ENV)
         if options.isolated:
-            command = [*sandbox.bwrap_argv(self.scratch), "--as-pid-1", *command, "--isolated"]
+            command = [*sandbox.bwrap_argv(self.scratch, self.sockets), "--as-pid-1", *command,
+                       "--isolated"]
             self.cgroup = sandbox.Cgroup.create(limits)
         cgroup = self.cgroup
 
@@ -521,6 +538,7 @@ class WarmServer:
         if self.cgroup is not None:
             self.cgroup.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.sockets, ignore_errors=True)
 
 
 # The most a kernel's working folder may hold to be copied: (files, bytes).
@@ -619,7 +637,7 @@ class PreforkProvisioner(LocalProvisioner):
             server = WarmServer.get(self.options())
             server.count += 1
             km.transport = "ipc"
-            km.ip = os.path.join(server.scratch, f"s{server.count}")
+            km.ip = os.path.join(server.sockets, f"k{server.count}")
             km.cache_ports = False
         return await super().pre_launch(**kwargs)
 

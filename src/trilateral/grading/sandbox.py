@@ -136,8 +136,9 @@ def readonly_paths() -> list[str]:
     return sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
 
 
-def bwrap_argv(scratch: str) -> list[str]:
-    """bubblewrap's options (no command) for a sandbox whose only writable folder is ``scratch``."""
+def bwrap_argv(scratch: str, sockets: str | None = None) -> list[str]:
+    """bubblewrap's options (no command) for a sandbox whose only writable folders are
+    ``scratch`` and ``sockets`` (a short path for the kernel's socket files)."""
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--hostname", "grading",
             "--ro-bind", "/usr", "/usr"]
@@ -154,6 +155,8 @@ def bwrap_argv(scratch: str) -> list[str]:
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
     scratch = os.path.realpath(scratch)
+    if sockets:
+        argv += ["--bind", os.path.realpath(sockets), os.path.realpath(sockets)]
     argv += ["--bind", scratch, scratch, "--chdir", scratch, "--clearenv",
              "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
              "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",

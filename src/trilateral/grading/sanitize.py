@@ -43,7 +43,10 @@ a locked cell holds the instructor's text from the gradebook.
 
 :func:`register_sanitize` also turns on ``HTMLExporter.sanitize_html``, so
 nbconvert's own HTML cleaner runs on feedback and formgrader pages as a
-second line of defence.
+second line of defence. It is not enough alone (nbconvert 7.17, nbgrader
+0.9.6): nbgrader's ``feedback`` and ``formgrade`` templates render markdown
+cells without it, and no template cleans the image sizes of output metadata
+or, in the lab template, the stored widget state.
 """
 
 from __future__ import annotations
@@ -87,17 +90,18 @@ _REMOVED_CELL = "*[The text of this cell was removed by the grader: it could not
 # Tags nbconvert's markdown renderer itself produces (mistune with nbconvert's
 # plugins, Pygments highlighting, Mermaid blocks). With every ``<`` escaped,
 # nothing else can appear; anything else means the check is unsure.
-_RENDERED_TAGS = frozenset(
-    "a blockquote br code dd del div dl dt em h1 h2 h3 h4 h5 h6 hr img input li ol p pre "
-    "span strong table tbody td th thead tr ul".split()
-)
-_URL_ATTRIBUTES = frozenset(
-    "action background cite data formaction href poster src srcset xlink:href".split()
-)
+_RENDERED_TAGS = frozenset({
+    "a", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "img", "input", "li", "ol", "p", "pre", "span", "strong", "table",
+    "tbody", "td", "th", "thead", "tr", "ul",
+})
+_URL_ATTRIBUTES = frozenset({
+    "action", "background", "cite", "data", "formaction", "href", "poster", "src", "srcset",
+    "xlink:href",
+})
 _SCRIPT_SCHEME = re.compile(r"^(?:javascript|vbscript|livescript|data):")
 _SAFE_IMAGE_DATA = re.compile(r"^data:image/(?:png|jpeg|gif);")
 _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]+")  # browsers drop these from URLs
-_BLOCKQUOTE_MARKERS = re.compile(r"^(?: {0,3}> ?)*")
 
 
 def _text(value: Any) -> str:
@@ -236,7 +240,7 @@ class _Checker(HTMLParser):
                 if _SCRIPT_SCHEME.match(url) and not (
                     tag == "img" and name == "src" and _SAFE_IMAGE_DATA.match(url)
                 ):
-                    self.problems.append(f"{tag} {name}={url[:40]}")
+                    self.problems.append(f"{tag} {name}={value.strip()[:40]}")
 
     handle_startendtag = handle_starttag
 
@@ -252,7 +256,7 @@ def rendered_problems(source: str, attachments: dict | None = None) -> list[str]
     try:
         renderer = IPythonRenderer(escape=False, attachments=attachments or {})
         html = MarkdownWithMath(renderer=renderer).render(source)
-    except Exception as err:  # noqa: BLE001 - any failure means "do not trust it"
+    except Exception as err:  # any failure means: do not trust this source
         return [f"cannot render: {type(err).__name__}: {err}"]
     checker = _Checker()
     checker.feed(html)
@@ -306,10 +310,11 @@ class SanitizeOutputs(NbGraderPreprocessor):
         problems = rendered_problems(source, attachments)
         if problems:
             self.log.warning("Markdown cell %d: %s; its links are shown as text",
-                             index, "; ".join(problems))
+                             index + 1, "; ".join(problems))
             source = _escaped_brackets(source)
             if rendered_problems(source, attachments):
-                self.log.warning("Markdown cell %d could not be made safe; text removed", index)
+                self.log.warning("Markdown cell %d could not be made safe; text removed",
+                                 index + 1)
                 source = _REMOVED_CELL
         cell.source = source
 
@@ -331,8 +336,11 @@ def register_sanitize(c: Any) -> None:
     """Turn on nbconvert's HTML cleaner for feedback and formgrader pages in config ``c``.
 
     ``HTMLExporter.sanitize_html`` is read by every ``HTMLExporter`` built
-    from ``c``: nbgrader's ``GenerateFeedback`` and the formgrader's. It is a
+    from ``c``: nbgrader's ``GenerateFeedback`` and the formgrader's (both
+    load the course's ``nbgrader_config.py``). With it, HTML outputs are
+    cleaned and JavaScript and widget outputs are not written at all. It is a
     second line of defence; :class:`SanitizeOutputs` must also be in the
-    autograde chain (after ``Execute``), which this function does not touch.
+    autograde chain (after the execution step), which this function does not
+    touch.
     """
     c.HTMLExporter.sanitize_html = True
