@@ -17,7 +17,7 @@ from trilateral.grading import cli
 
 from support_course import NOTEBOOK, SECTION, make_course, released, run_cli, solved
 
-COMMANDS = ["release", "due", "collect", "grade", "feedback", "export", "return"]
+COMMANDS = ["release", "due", "collect", "grade", "feedback", "export", "return", "lint"]
 
 
 @pytest.mark.parametrize("argv", [[], *[[c] for c in COMMANDS]], ids=["top", *COMMANDS])
@@ -144,3 +144,48 @@ def test_summary_statistics_and_histogram(tmp_path: Path) -> None:
     ]
     png = report.histogram(summary, scores, tmp_path / "h.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lint_reports_a_broken_test_cell(tmp_path: Path, capsys) -> None:
+    root = make_course(tmp_path / "course")
+    cli.main(["--course-root", str(root), "lint"])  # the demo course lacks a reading list
+    assert "computes itself" not in capsys.readouterr().out
+    path = root / "notebooks" / SECTION / NOTEBOOK
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "demo-ex1-tests":
+            cell["source"] = "_x = 2\nassert double(_x) == 4"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["--course-root", str(root), "lint"]) == 1
+    assert "calls double(_x) with values it computes itself" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_grade_refuses_without_the_sandbox_unless_told(tmp_path: Path) -> None:
+    """No bubblewrap on PATH: one line saying how to install it, and nothing graded.
+    With --no-sandbox it grades, and says what is lost."""
+    import os
+    import sys
+
+    from support_course import isolated_env
+
+    root = make_course(tmp_path / "course")
+    env = isolated_env(tmp_path / "home")
+    assert run_cli("--course-root", str(root), "release", env=env).returncode == 0
+    folder = root / "submitted" / "ana" / SECTION
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(solved(released(root))), encoding="utf-8")
+    env["PATH"] = str(Path(sys.executable).parent)  # no /usr/bin: no bwrap
+    refused = run_cli("--course-root", str(root), "grade", env=env)
+    assert refused.returncode == 2, refused.stderr
+    err = refused.stderr.strip().splitlines()
+    assert len(err) == 1 and "refusing to grade" in err[0]
+    assert "apt-get install bubblewrap" in err[0]
+    assert "--no-sandbox" in err[0]
+    assert not (root / "autograded").exists()
+    allowed = run_cli("--course-root", str(root), "grade", "--no-sandbox", env=env)
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert "grading without the sandbox" in allowed.stderr
+    assert "isolation: none (--no-sandbox)" in allowed.stdout
+    assert os.path.isfile(root / "autograded" / "ana" / SECTION / NOTEBOOK)

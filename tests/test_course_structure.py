@@ -220,3 +220,18 @@ def test_lint_catches_graded_widget_slips(widget_copy: Path, change, expected: s
 def _source(cell: dict) -> str:
     src = cell["source"]
     return "".join(src) if isinstance(src, list) else src
+
+
+def test_lint_catches_a_test_the_clean_room_cannot_run(broken_copy: Path) -> None:
+    """An unprobed call of the student's function on a computed value, and bad Python."""
+    def change(nb):
+        cell = _cell(nb, "sop-ex2-tests")
+        cell["source"] = "".join(cell["source"]).replace(
+            "### END HIDDEN TESTS", '_start = "2019-07-04"\n'
+            "assert days_between(_start, _start) == 0\n### END HIDDEN TESTS")
+        _cell(nb, "sop-ex3-tests")["source"] = "assert change_2019 <"
+
+    _rewrite(broken_copy, change)
+    problems = lint_notebook(broken_copy)
+    assert any("calls days_between(_start, _start)" in p and "# probe:" in p for p in problems)
+    assert any("sop-ex3-tests is not valid Python" in p for p in problems)

@@ -107,6 +107,36 @@ def double(x):
     return 2 * x
 '''
 
+def _copied_test_cell(rel: dict) -> dict[str, str]:
+    """JupyterLab keeps a cell's metadata on copy and paste: a test cell, twice."""
+    nb = solved(rel)
+    index = next(i for i, c in enumerate(nb["cells"])
+                 if c["metadata"].get("nbgrader", {}).get("grade_id") == "demo-ex1-tests")
+    nb["cells"].insert(index + 1, json.loads(json.dumps(nb["cells"][index])))
+    return _nb(nb)
+
+
+def _extra_graded_cell(rel: dict) -> dict[str, str]:
+    nb = solved(rel)
+    extra = json.loads(json.dumps(nb["cells"][1]))
+    extra["source"] = "print('my own check')"
+    extra["metadata"]["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                     "grade_id": "my-own-check", "points": 5,
+                                     "schema_version": 3}
+    nb["cells"].append(extra)
+    return _nb(nb)
+
+
+def _switched_to_markdown(rel: dict) -> dict[str, str]:
+    nb = solved(rel)
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "demo-ex2-solution":
+            cell["cell_type"] = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    return _nb(nb)
+
+
 GOOD = [
     Case("good", lambda rel: _nb(solved(rel)), 5.0),
     Case("untouched", lambda rel: _nb(rel), 0.0),
@@ -120,8 +150,9 @@ BAD = [
          feedback="my code is broken"),
     Case("infinite-loop", _answers(ex1="while True:\n    pass"), 3.0, feedback="Timeout"),
     Case("sys-exit", _answers(ex1="import sys\nsys.exit(3)"), 3.0, feedback="SystemExit"),
-    Case("os-exit", _answers(ex1="import os\nos._exit(0)"), 0.0, graded=False,
-         feedback="kernel stopped"),
+    # The kernel stops: what ran before is graded, every later test gets no values.
+    Case("os-exit", _answers(ex1="import os\nos._exit(0)"), 0.0,
+         feedback="kernel stopped", notes=("kernel stopped",)),
     Case("memory-hog", _answers(ex1=HOG), 3.0, feedback="MemoryError"),
     Case("huge-output", _answers(ex1=FLOOD), 5.0, feedback="Output truncated"),
     # nbgrader does not put deleted cells back: the deleted test cell scores 0.
@@ -141,10 +172,17 @@ BAD = [
          graded=False, feedback="not valid notebook JSON"),
     Case("empty-file", lambda rel: {NOTEBOOK: ""}, 0.0, graded=False,
          feedback="empty file"),
+    # Honest mistakes are graded kindly: the original cells count, a note says what happened.
+    Case("copied-test-cell", _copied_test_cell, 5.0, feedback="appeared twice",
+         notes=("demo-ex1-tests appeared twice",)),
+    Case("extra-graded-cell", _extra_graded_cell, 5.0, feedback="carried grading metadata",
+         notes=("'my-own-check'",)),
+    Case("switched-to-markdown", _switched_to_markdown, 5.0, feedback="graded as code",
+         notes=("demo-ex2-solution had been changed to a markdown cell",)),
     Case("reads-solutions", _answers(ex1=READ_SECRETS), 3.0, feedback="blocked: "),
     Case("vandal", _answers(ex1=VANDAL), 5.0, feedback="blocked: "),
-    Case("swallows-interrupt", _answers(ex1=SWALLOW), 0.0, graded=False,
-         feedback="did not stop when interrupted"),
+    Case("swallows-interrupt", _answers(ex1=SWALLOW), 0.0,
+         feedback="did not stop when interrupted", notes=("did not stop when interrupted",)),
 ]
 
 CASES = GOOD + BAD

@@ -377,6 +377,7 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
     workers: dict[int, tuple] = {}  # pid -> (process, task queue, channel)
     running: dict[int, tuple[str, float]] = {}
     outcomes: dict[str, Outcome] = {}
+    previous = {s: o for s, o in recorded_outcomes(root, section).items() if o.ok}
     # However a batch goes, it ends: every submission's deadline, one after
     # another on each worker, and a minute to spare.
     batch_end = time.monotonic() + deadline * (len(todo) // max(1, jobs) + 1) + 60
@@ -414,11 +415,13 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
         ok = bool(payload.get("ok")) and (root / "autograded" / student / section).is_dir()
         log = str(payload.get("log", ""))
         if ok:
+            notes, details = list(payload.get("notes", [])), list(payload.get("details", []))
             if payload.get("regraded"):  # earlier pages no longer match the scores
                 shutil.rmtree(root / "feedback" / student / section, ignore_errors=True)
-            finish(student, Outcome(student, True, "", list(payload.get("notes", [])), seconds,
-                                    int(payload.get("attempts", 1)),
-                                    list(payload.get("details", []))))
+            elif student in previous:  # graded before and left alone: its record stands
+                notes, details = previous[student].notes, previous[student].details
+            finish(student, Outcome(student, True, "", notes, seconds,
+                                    int(payload.get("attempts", 1)), details))
         else:
             reason = diagnose(root, section, student, log)
             _fail(root, section, student, reason)

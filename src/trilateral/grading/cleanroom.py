@@ -28,6 +28,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -170,26 +171,32 @@ def judge(request: dict) -> list[Verdict]:
     section's questions.yaml text, or None).
     """
     folder = tempfile.mkdtemp(prefix="trilateral-cleanroom-")
+    here = os.getcwd()
     os.chdir(folder)
     os.environ["NBGRADER_EXECUTION"] = "autograde"
-    for name, key in (("answers.json", "answers"), ("questions.yaml", "bank")):
-        if request.get(key) is not None:
-            with open(name, "w", encoding="utf-8") as fh:
-                fh.write(request[key])
-    signal.signal(signal.SIGALRM, _alarm)
-    verdicts = []
-    for item in request.get("tests", []):
-        test = testcells.TestCell(item["grade_id"], item["source"], tuple(item["names"]),
-                                  tuple(item["probes"]))
-        signal.alarm(TEST_SECONDS)
-        try:
-            verdicts.append(_run_test(test, item.get("payload")))
-        except TimeoutError as exc:
-            verdicts.append(Verdict(test.grade_id, False, "hidden", "AssertionError", "",
-                                    str(exc)))
-        finally:
-            signal.alarm(0)
-    return verdicts
+    try:
+        for name, key in (("answers.json", "answers"), ("questions.yaml", "bank")):
+            if request.get(key) is not None:
+                with open(name, "w", encoding="utf-8") as fh:
+                    fh.write(request[key])
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        verdicts = []
+        for item in request.get("tests", []):
+            test = testcells.TestCell(item["grade_id"], item["source"], tuple(item["names"]),
+                                      tuple(item["probes"]))
+            signal.alarm(TEST_SECONDS)
+            try:
+                verdicts.append(_run_test(test, item.get("payload")))
+            except TimeoutError as exc:
+                verdicts.append(Verdict(test.grade_id, False, "hidden", "AssertionError", "",
+                                        str(exc)))
+            finally:
+                signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        return verdicts
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def verdict_output(verdict: Verdict) -> list[dict]:

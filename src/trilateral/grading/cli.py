@@ -7,6 +7,7 @@
     trilateral feedback [SECTION ...]         HTML feedback, after manual grading
     trilateral return [SECTION ...]           fresh feedback, released through the exchange
     trilateral export [--csv FILE]            grades (with manual grades) to CSV
+    trilateral lint                           check the source notebooks (tests included)
 
 Every command works on the course folder given by ``--course-root`` (default:
 the current folder) and reads its ``nbgrader_config.py``. Errors are one
@@ -310,6 +311,20 @@ def cmd_return(args) -> int:
     return EXIT_OK
 
 
+def cmd_lint(args) -> int:
+    from ..publishing.lint import lint_course
+
+    root = _course(args)
+    problems = lint_course(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {root / 'notebooks'}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{root / 'notebooks'}: every notebook follows the course's rules")
+    return EXIT_OK
+
+
 def _feedback_options(p: argparse.ArgumentParser) -> None:
     """The options of the commands that write feedback (``feedback`` and ``return``)."""
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
@@ -401,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "entered in the formgrader, to a CSV file for a learning platform.")
     p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("lint", help="check the source notebooks against the course's rules",
+                       description="Check every source notebook: grading metadata, points, "
+                       "question banks, required sections, and that the clean room can run "
+                       "every autograded test cell. Exit status 1 when anything is wrong.")
+    p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("return", help="write fresh feedback and release it through the exchange",
                        description="Write the feedback of each SECTION afresh (so it carries "

@@ -31,6 +31,7 @@ __all__ = [
     "TestCell",
     "hidden_lines",
     "is_autograded_test",
+    "lint",
     "plan",
     "strip_hidden",
 ]
@@ -186,3 +187,28 @@ def plan(grade_id: str, source: str) -> TestCell:
     for node in declared:
         names += [n for n in _free(node) if n not in names]
     return TestCell(grade_id, source, tuple(names), tuple(probes))
+
+
+def lint(grade_id: str, source: str) -> list[str]:
+    """Why the clean room could not run test cell ``grade_id`` (empty when it can).
+
+    Besides :func:`plan`'s own errors, a test that calls a student's function
+    with a value it computes itself (``f(_frame)``) needs that call declared
+    on a ``# probe:`` line: the clean room answers only calls the kernel ran.
+    """
+    try:
+        cell = plan(grade_id, source)
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    tree = ast.parse(source)
+    declared = {ast.parse(p, mode="eval").body.func.id  # type: ignore[attr-defined]
+                for p in _declared(source)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in cell.names and ast.unparse(node) not in cell.probes \
+                and node.func.id not in declared:
+            problems.append(f"test cell {grade_id} calls {ast.unparse(node)} with values it "
+                            f"computes itself; declare the calls the test makes on "
+                            f"'{PROBE_PREFIX} {node.func.id}(...)' lines")
+    return problems

@@ -6,7 +6,9 @@ any error. :func:`lint_notebook` reports, for one instructor notebook:
 - graded cells without ``grade_id``, ``points`` or ``schema_version`` 3, and
   ``grade_id`` values used twice (also across the course, in :func:`lint_course`);
 - solution code cells without ``### BEGIN SOLUTION`` / ``### END SOLUTION``;
-- autograded test cells that are not locked;
+- autograded test cells that are not locked, or that the clean room cannot
+  run (not valid Python, or a call of the student's function on values the
+  test computes itself that is not declared as a ``# probe:``);
 - an "Exercise N (P points)" heading whose points differ from the points of
   the test cells named ``<prefix>-exN-...``, and written tasks likewise;
 - self-check ids used in the notebook that its question bank does not have;
@@ -24,6 +26,8 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+
+from ..grading import testcells
 
 __all__ = ["lint_course", "lint_notebook", "notebook_facts"]
 
@@ -236,6 +240,9 @@ def lint_notebook(path: str | Path) -> list[str]:
             say(f"{where} ({gid}): solution cell without BEGIN/END SOLUTION markers")
         if meta.get("grade") and not meta.get("solution") and not meta.get("locked"):
             say(f"{where} ({gid}): autograded test cell must be locked")
+        if meta.get("grade") and not meta.get("solution") and cell["cell_type"] == "code":
+            for problem in testcells.lint(gid, text):
+                say(f"{where}: {problem}")
         match = re.search(r"-ex(\d+)-", gid)
         if meta.get("grade") and match:
             points_by_ex[match.group(1)] += float(meta.get("points", 0))
