@@ -339,12 +339,18 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
     home.mkdir(exist_ok=True)
     env = _env(home)
     per_run, floor, feedback = [], [], []
+    clean_room: list[float] = []  # seconds per submission in the clean room
+    kernel: list[float] = []  # seconds per submission in the student's kernel
     counts, pages = {}, 0
     for r in range(runs):
         root = _course(tmp, f"class-{r}")
         _synthetic_class(root, n, env)
         per_run.append(_timed_cli(root, env, "grade", GRADE_SECTION, "--jobs", str(jobs)))
         counts = _gradebook_counts(root)
+        record = json.loads((root / "reports" / f"{GRADE_SECTION}-grading.json").read_text())
+        steps = [s.get("seconds", {}) for s in record["students"].values()]
+        clean_room += [s["clean_room"] for s in steps if "clean_room" in s]
+        kernel += [s["kernel"] for s in steps if "kernel" in s]
         # Feedback is its own step (after manual grading); timed apart from grading.
         feedback.append(_timed_cli(root, env, "feedback", GRADE_SECTION, "--jobs", str(jobs)))
         pages = len(list((root / "feedback").glob(f"*/{GRADE_SECTION}/*.html")))
@@ -360,6 +366,8 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
         "feedback_pages": pages,
         # Every run, so the spread on a shared machine is on record with the median.
         "runs_seconds": per_run,
+        "clean_room_seconds_per_submission": statistics.median(clean_room) if clean_room else None,
+        "kernel_seconds_per_submission": statistics.median(kernel) if kernel else None,
         "floor_runs_seconds": floor,
     }
     result["seconds_per_submission"] = result["seconds"] / n
@@ -369,6 +377,9 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
           f"({result['seconds_per_submission']:.2f} s each); floor, trivial notebooks "
           f"serially: {result['floor_serial_trivial_seconds']:.1f} s; x{result['ratio']:.2f}")
     print(f"  gradebook: {counts}")
+    if clean_room:
+        print(f"  per submission (median): clean room {statistics.median(clean_room):.3f} s, "
+              f"student's kernel {statistics.median(kernel):.3f} s")
     print(f"  feedback for {n} submissions with --jobs {jobs} (a separate step, after manual "
           f"grading): {result['feedback_seconds']:.1f} s, {pages} pages")
     return result
@@ -409,6 +420,11 @@ def markdown(results: dict) -> str:
             out.append("Each run: grading " + ", ".join(f"{x:.1f}" for x in g["runs_seconds"])
                        + " s; floor " + ", ".join(f"{x:.1f}" for x in g["floor_runs_seconds"])
                        + " s.")
+        if g.get("clean_room_seconds_per_submission") is not None:
+            out.append("")
+            out.append(f"Per submission (median): {g['kernel_seconds_per_submission']:.3f} s in "
+                       f"the student's sandboxed kernel, "
+                       f"{g['clean_room_seconds_per_submission']:.3f} s in the clean room.")
         if "feedback_seconds" in g:
             out.append("")
             out.append(f"Feedback, a separate step after manual grading (`trilateral feedback "

@@ -68,6 +68,7 @@ class Outcome:
     seconds: float = 0.0
     attempts: int = 1
     details: list[dict] = field(default_factory=list)  # instructor only: why tests failed
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per grading step
 
 
 def _extra_config(timeout: int | None, limits: sandbox.Limits, isolated: bool, scratch: str):
@@ -100,7 +101,7 @@ def _grade_one(root: str, section: str, student: str, force: bool, extra,
     notes = _notes(Path(root), section, student, log) + journal.notes() if ok else []
     regraded = ok and _stamp(Path(root), section, student) != before
     return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded,
-            "details": journal.details() if ok else []}
+            "details": journal.details() if ok else [], "timings": journal.timings()}
 
 
 def _retrying(step: Callable[[], dict], retries: int) -> tuple[dict, str, int]:
@@ -421,7 +422,8 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
             elif student in previous:  # graded before and left alone: its record stands
                 notes, details = previous[student].notes, previous[student].details
             finish(student, Outcome(student, True, "", notes, seconds,
-                                    int(payload.get("attempts", 1)), details))
+                                    int(payload.get("attempts", 1)), details,
+                                    dict(payload.get("timings", {}))))
         else:
             reason = diagnose(root, section, student, log)
             _fail(root, section, student, reason)
@@ -501,7 +503,7 @@ def _record(root: Path, section: str, outcomes: list[Outcome],
     data = {"section": section,
             "isolation": isolation.describe() if isolation else "",
             "students": {s: {"ok": o.ok, "reason": o.reason, "notes": o.notes,
-                             "failed_tests": o.details}
+                             "failed_tests": o.details, "seconds": o.timings}
                          for s, o in sorted(records.items())}}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -140,7 +140,7 @@ def _failure(test: testcells.TestCell, exc: BaseException, filename: str) -> Ver
 
 def _run_test(test: testcells.TestCell, payload: Any) -> Verdict:
     try:
-        values, _ = exports.decode_payload(payload, test.grade_id)
+        values, probes = exports.decode_payload(payload, test.grade_id)
     except exports.ExportError as exc:
         return Verdict(test.grade_id, False, "values", "AssertionError", NO_VALUES, str(exc))
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
@@ -148,7 +148,7 @@ def _run_test(test: testcells.TestCell, payload: Any) -> Verdict:
         value = values.get(name)
         if name in values and not isinstance(value, exports.Missing):
             namespace[name] = value
-    _replays(test, payload["names"], payload["probes"], namespace)
+    _replays(test, payload["names"], probes, namespace)
     filename = f"<test {test.grade_id}>"
     try:
         code = compile(test.source, filename, "exec")

@@ -28,9 +28,11 @@ options still apply). For each notebook it:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +93,9 @@ class CleanRoomExecute(Execute):
         if msg_type in ("display_data", "execute_result", "update_display_data"):
             data = content.get("data") or {}
             if exports.MIME in data:
-                if cell_index in self._stub_cells and cell_index not in self._exported:
+                too_big = len(json.dumps(data[exports.MIME])) > exports.MAX_BYTES
+                if cell_index in self._stub_cells and cell_index not in self._exported \
+                        and not too_big:
                     self._exported.add(cell_index)
                     return super().output(outs, msg, display_id, cell_index)
                 return None  # an export from anywhere else is not one
@@ -149,15 +153,19 @@ class CleanRoomExecute(Execute):
         kernel_nb = self._kernel_copy(nb, plans)
         staging = self._stage(folder)
         stopped = ""
+        started = time.perf_counter()
         try:
             stopped = self._run_kernel(kernel_nb, staging, km)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            journal.time("kernel", time.perf_counter() - started)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and index not in plans and index not in broken:
                 cell.outputs = kernel_nb.cells[index].get("outputs", [])
                 cell.execution_count = kernel_nb.cells[index].get("execution_count")
+        started = time.perf_counter()
         verdicts = self._judge(kernel_nb, plans, answers, bank)
+        journal.time("clean_room", time.perf_counter() - started)
         if stopped:
             journal.note(stopped)
         for index, cell in enumerate(nb.cells):

@@ -280,6 +280,9 @@ def export(grade_id: str, names: list[str], probes: list[str]) -> None:
             results[probe] = {"t": "x", "v": f"a probe that failed ({type(exc).__name__})"}
     payload = json.dumps({"grade_id": grade_id, "names": values, "probes": results},
                          allow_nan=False)
+    if len(payload) > MAX_BYTES:
+        payload = json.dumps({"grade_id": grade_id, "probes": {}, "names": {
+            name: {"t": "x", "v": "part of values too large to grade"} for name in names}})
     display({MIME: json.loads(payload)}, raw=True)
 
 
@@ -494,24 +497,22 @@ def decode(data: Any) -> Any:
     return _Decoder()(data)
 
 
-def decode_payload(payload: Any, grade_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(names, probes)`` of one stub's output, checked and decoded.
+def decode_payload(payload: Any, grade_id: str) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    """``(names, probes)`` of one stub's output: the names decoded, the probes' results
+    checked to be a mapping (they are decoded afresh on every replayed call).
 
     A value that fails to decode becomes :class:`Unexportable`, so one bad
     value fails only the tests that use it.
     """
     if not isinstance(payload, Mapping) or payload.get("grade_id") != grade_id:
         raise ExportError("the test's values did not arrive")
-    out: list[dict[str, Any]] = []
-    for key in ("names", "probes"):
-        raw = payload.get(key)
-        if not isinstance(raw, Mapping):
-            raise ExportError("the test's values did not arrive")
-        decoded = {}
-        for name, value in raw.items():
-            try:
-                decoded[str(name)] = decode(value)
-            except (ExportError, ValueError, TypeError, OverflowError):
-                decoded[str(name)] = Unexportable("a value the grader could not read")
-        out.append(decoded)
-    return out[0], out[1]
+    names, probes = payload.get("names"), payload.get("probes")
+    if not isinstance(names, Mapping) or not isinstance(probes, Mapping):
+        raise ExportError("the test's values did not arrive")
+    decoded = {}
+    for name, value in names.items():
+        try:
+            decoded[str(name)] = decode(value)
+        except (ExportError, ValueError, TypeError, OverflowError):
+            decoded[str(name)] = Unexportable("a value the grader could not read")
+    return decoded, probes

@@ -12,16 +12,27 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["details", "note", "notes", "record", "reset"]
+__all__ = ["details", "note", "notes", "record", "reset", "time", "timings"]
 
 _notes: list[str] = []
 _details: list[dict[str, Any]] = []
+_timings: dict[str, float] = {}
 
 
 def reset() -> None:
     """Forget the previous submission."""
     _notes.clear()
     _details.clear()
+    _timings.clear()
+
+
+def time(step: str, seconds: float) -> None:
+    """Add ``seconds`` to the time the submission spent in ``step`` (for the benchmark)."""
+    _timings[step] = _timings.get(step, 0.0) + seconds
+
+
+def timings() -> dict[str, float]:
+    return {k: round(v, 4) for k, v in _timings.items()}
 
 
 def note(text: str) -> None:
