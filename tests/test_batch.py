@@ -57,7 +57,7 @@ def _workers() -> list[int]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat[1]) == me and b"multiprocessing" in cmd:
+        if int(stat[1]) == me and b"spawn_main" in cmd:
             out.append(int(pid))
     return out
 

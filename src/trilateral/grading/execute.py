@@ -248,11 +248,9 @@ class CleanRoomExecute(Execute):
                                "did not stop when interrupted")
                     break
                 except Exception as exc:  # the kernel became unusable: stop, grade what ran
-                    if type(exc).__name__ not in ("UnresponsiveKernelError", "RuntimeError",
-                                                  "TimeoutError"):
-                        raise
-                    stopped = (f"the kernel stopped responding at cell {index + 1} and could "
-                               "not be interrupted")
+                    self.log.warning("kernel unusable at cell %d: %r", index + 1, exc)
+                    stopped = (f"the kernel stopped responding properly at cell {index + 1} "
+                               f"({type(exc).__name__}); grading stopped there")
                     break
         return stopped
 
