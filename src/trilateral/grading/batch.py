@@ -145,6 +145,9 @@ def _worker(root: str, section: str, force: bool, extra, jupyter_path: str,
             tasks, channel) -> None:
     os.environ["JUPYTER_PATH"] = jupyter_path + os.pathsep + os.environ.get("JUPYTER_PATH", "")
     os.environ.pop("TRILATERAL_ANSWERS_DIR", None)
+    from .quiet import ENV, route_warnings
+
+    route_warnings(os.environ.get(ENV))
     try:
         for student in iter(tasks.get, None):
             _send(channel, "start", student, None)

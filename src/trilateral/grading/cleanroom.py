@@ -323,6 +323,8 @@ class CleanRoom:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:

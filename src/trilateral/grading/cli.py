@@ -341,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course-root", default=".", metavar="DIR",
                         help="the course folder (with notebooks/ and nbgrader_config.py); "
                         "default: the current folder")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show library warnings in the terminal (otherwise they go to "
+                        "reports/trilateral.log)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("release", help="generate the student versions (and release them to the "
@@ -440,6 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "jobs", 1) < 1:
         parser.error("--jobs must be at least 1")
+    root = Path(args.course_root).expanduser().resolve()
+    if not args.verbose and (root / grading.SOURCE_DIR).is_dir():
+        from .quiet import LOG_NAME, route_warnings
+
+        route_warnings(root / "reports" / LOG_NAME)
     try:
         return args.func(args)
     except UsageError as err:
