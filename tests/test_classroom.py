@@ -151,7 +151,14 @@ def test_a_term_with_six_students(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="trilateral") as gb:
         grade = gb.find_grade("demo-written-1", "demo", SECTION, "akiko")
         grade.manual_score = 1.5
+        grade.needs_manual_grade = False  # as the formgrader's save does
         gb.db.commit()
+    # Grading again keeps the hand score, and does not ask for it a second time.
+    regraded = _cli(root, instructor, "grade", SECTION, "--jobs", "2", "-q", "--force")
+    assert "waiting for manual grading" not in regraded.stdout, regraded.stdout
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="trilateral") as gb:
+        grade = gb.find_grade("demo-written-1", "demo", SECTION, "akiko")
+        assert (grade.manual_score, grade.needs_manual_grade) == (1.5, False)
     _cli(root, instructor, "export", "--csv", "term.csv")
 
     returned = _cli(root, instructor, "return", SECTION)

@@ -94,14 +94,68 @@ def _grade_one(root: str, section: str, student: str, force: bool, extra,
     """Autograde one student's submission (runs in a worker)."""
     api = grading.api(root, extra)
     before = _stamp(Path(root), section, student)
+    settled = _settled_by_hand(Path(root), section, student)
     journal.reset()
     result, log, attempts = _retrying(
         lambda: api.autograde(section, student, force=force, create=True), retries)
     ok = bool(result.get("success")) and (Path(root) / "autograded" / student / section).is_dir()
+    if ok and settled:
+        _keep_settled(Path(root), section, student, settled)
     notes = _notes(Path(root), section, student, log) + journal.notes() if ok else []
     regraded = ok and _stamp(Path(root), section, student) != before
     return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded,
             "details": journal.details() if ok else [], "timings": journal.timings()}
+
+
+def _answer_sources(root: Path, section: str, student: str) -> dict[tuple[str, str], str]:
+    """``(notebook, grade_id) -> source`` of the graded cells in the student's autograded copy."""
+    out = {}
+    for path in (root / "autograded" / student / section).glob("*.ipynb"):
+        for gid, cell in (_graded_cells(path) or {}).items():
+            out[(path.stem, gid)] = _source(cell)
+    return out
+
+
+def _settled_by_hand(root: Path, section: str, student: str) -> dict[tuple[str, str], str]:
+    """Cells an instructor has scored by hand and needs not see again, with their answers.
+
+    nbgrader marks every hand-scored cell for review again when it regrades,
+    in case the answer changed. Where the answer is the same, that review is
+    noise: the summary would count work already done.
+    """
+    from nbgrader.api import MissingEntry
+
+    sources = _answer_sources(root, section, student)
+    if not sources:
+        return {}
+    settled = {}
+    try:
+        with grading._gradebook(root) as gb:
+            submission = gb.find_submission(section, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    key = (notebook.name, grade.name)
+                    if grade.manual_score is not None and not grade.needs_manual_grade \
+                            and key in sources:
+                        settled[key] = sources[key]
+    except MissingEntry:
+        return {}
+    return settled
+
+
+def _keep_settled(root: Path, section: str, student: str,
+                  settled: dict[tuple[str, str], str]) -> None:
+    """After a regrade, clear the review flag of hand-scored cells whose answer is unchanged."""
+    now = _answer_sources(root, section, student)
+    with grading._gradebook(root) as gb:
+        submission = gb.find_submission(section, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                key = (notebook.name, grade.name)
+                if key in settled and now.get(key) == settled[key] \
+                        and grade.manual_score is not None:
+                    grade.needs_manual_grade = False
+        gb.db.commit()
 
 
 def _retrying(step: Callable[[], dict], retries: int) -> tuple[dict, str, int]:
@@ -485,7 +539,7 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
                 proc.kill()
                 proc.join(5)
             channel.conn.close()
-        shutil.rmtree(kernels, ignore_errors=True)
+        sandbox.remove_tree(kernels)
         _record(root, section, list(outcomes.values()), run.isolation)
     return [outcomes[s] for s in students]
 

@@ -157,7 +157,7 @@ class CleanRoomExecute(Execute):
         try:
             stopped = self._run_kernel(kernel_nb, staging, km)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            sandbox.remove_tree(staging)
             journal.time("kernel", time.perf_counter() - started)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and index not in plans and index not in broken:

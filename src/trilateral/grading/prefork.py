@@ -330,7 +330,7 @@ def _sweep(folder: Path, keep: set[str]) -> None:
 
 
 def _remove(path: Path) -> None:
-    """Remove a file or tree a student may have made unreadable."""
+    """Remove a file or tree a student may have made unreadable or very deep."""
     def unlock(func, target, _exc):
         with contextlib.suppress(OSError):
             os.chmod(os.path.dirname(target), 0o700)
@@ -342,8 +342,8 @@ def _remove(path: Path) -> None:
             shutil.rmtree(path, onerror=unlock)
         else:
             path.unlink()
-    except OSError:
-        pass
+    except (OSError, RecursionError):
+        sandbox.remove_tree(path)
 
 
 def _preload() -> None:
@@ -539,8 +539,8 @@ class WarmServer:
             self.proc.stdout.close()
         if self.cgroup is not None:
             self.cgroup.remove()
-        shutil.rmtree(self.scratch, ignore_errors=True)
-        shutil.rmtree(self.sockets, ignore_errors=True)
+        sandbox.remove_tree(self.scratch)
+        sandbox.remove_tree(self.sockets)
 
 
 # The most a kernel's working folder may hold to be copied: (files, bytes).
