@@ -18,7 +18,8 @@ RANGES = {
     ("visitors", "direction", "JPN_to_KOR"): (2011, 2019),
     ("japan_korea_trade", "direction", "KOR_to_JPN"): (2010, 2023),
     ("japan_korea_trade", "direction", "JPN_to_KOR"): (2010, 2023),
-    ("export_control_goods", "good", "hydrogen_fluoride"): (2019, 2021),
+    # 2018 added from the JETRO table reproduced by Money1.
+    ("export_control_goods", "good", "hydrogen_fluoride"): (2018, 2021),
     ("export_control_goods", "good", "photoresist"): (2018, 2020),
     ("boycott_goods", "indicator", "japanese_beer_imports"): (2018, 2023),
     ("boycott_goods", "indicator", "japanese_brand_car_registrations"): (2018, 2023),
