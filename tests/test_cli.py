@@ -189,3 +189,31 @@ def test_grade_refuses_without_the_sandbox_unless_told(tmp_path: Path) -> None:
     assert "grading without the sandbox" in allowed.stderr
     assert "isolation: none (--no-sandbox)" in allowed.stdout
     assert os.path.isfile(root / "autograded" / "ana" / SECTION / NOTEBOOK)
+
+
+@pytest.mark.slow
+def test_grades_csv_has_no_rows_for_sections_never_assigned(tmp_path: Path) -> None:
+    """A section only registered in the gradebook (as an old `make lab` did) gives no
+    student a false 0 in the export."""
+    import csv
+    import shutil
+
+    from trilateral import grading
+
+    from support_course import isolated_env
+
+    root = make_course(tmp_path / "course")
+    shutil.copytree(root / "notebooks" / SECTION, root / "notebooks" / "02_other")
+    env = isolated_env(tmp_path / "home")
+    grading.generate_assignment(root, "02_other")  # registered in the gradebook ...
+    shutil.rmtree(root / "release" / "02_other")  # ... but never handed out
+    assert run_cli("--course-root", str(root), "release", SECTION, env=env).returncode == 0
+    folder = root / "submitted" / "ana" / SECTION
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(solved(released(root))), encoding="utf-8")
+    graded = run_cli("--course-root", str(root), "grade", SECTION, "-q", env=env)
+    assert graded.returncode == 0, graded.stderr[-2000:]
+    with (root / "grades.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["assignment"], r["student_id"]) for r in rows] == [(SECTION, "ana")]
+    assert grading.assigned_sections(root) == [SECTION]

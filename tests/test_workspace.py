@@ -13,6 +13,8 @@ pytestmark = pytest.mark.slow
 
 def test_creates_missing_files_and_keeps_learner_work(course: Path) -> None:
     first = workspace.build(course, "student")
+    # The self-study copies never touch the instructor's gradebook or release/.
+    assert not (course / "gradebook.db").exists() and not (course / "release").exists()
     notebook = course / "student" / "02_state_of_play" / "state_of_play.ipynb"
     assert notebook in first.created and not first.kept
     assert "BEGIN SOLUTION" not in notebook.read_text(encoding="utf-8")

@@ -29,6 +29,7 @@ __all__ = [
     "GradingError",
     "Score",
     "api",
+    "assigned_sections",
     "autograde",
     "configure",
     "course_config",
@@ -252,15 +253,35 @@ def scores(root: str | Path, section: str) -> dict[str, Score]:
     return out
 
 
+def assigned_sections(root: str | Path) -> list[str]:
+    """Sections the class was given: released into ``release/``, or with a submission.
+
+    A section that is only in the gradebook (an old ``make lab`` registered
+    every section there) was never assigned and must not give anyone a 0.
+    """
+    from nbgrader.api import Gradebook
+
+    root = _root(root)
+    released = {p.name for p in (root / "release").glob("*") if p.is_dir()}
+    submitted: set[str] = set()
+    if (root / "gradebook.db").is_file():
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
+            submitted = {a.name for a in gb.assignments if a.submissions}
+    return sorted((released | submitted) & set(sections(root)))
+
+
 def export_grades(root: str | Path, dest: str | Path) -> Path:
-    """Export every grade to CSV with nbgrader's own CSV exporter."""
+    """Export the grades of the sections assigned (:func:`assigned_sections`) to CSV,
+    with nbgrader's own CSV exporter."""
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
     root = _root(root)
     dest = Path(dest).resolve()
+    assigned = assigned_sections(root)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
-        CsvExportPlugin(to=str(dest)).export(gb)
+        # nbgrader reads an empty list as "every assignment": name one that cannot exist.
+        CsvExportPlugin(to=str(dest), assignment=assigned or ["\0none"]).export(gb)
     return dest
 
 

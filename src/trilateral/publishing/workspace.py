@@ -1,8 +1,10 @@
 """Give a learner their own copies of the student notebooks, never overwriting.
 
-``make lab`` runs this: nbgrader generates the student versions into
-``release/`` (no solutions, no hidden tests), then every file that the
-learner's folder (``student/`` by default) does not have yet is copied there.
+``make lab`` runs this: nbgrader generates the student versions (no
+solutions, no hidden tests) in a temporary copy of the course, so the
+instructor's gradebook and ``release/`` are never touched; then every file
+that the learner's folder (``student/`` by default) does not have yet is
+copied there.
 Files already in the learner's folder are left exactly as they are, so
 re-running ``make lab`` after a course update adds new sections and never
 touches work in progress.
@@ -31,21 +33,28 @@ class Report:
 
 def build(root: str | Path, into: str | Path) -> Report:
     """Generate every section and copy the missing student files into ``into``."""
+    import tempfile
+
     root = Path(root).resolve()
     into = Path(into)
     if not into.is_absolute():
         into = root / into
+    sections = grading.sections(root)
     report = Report()
-    for section in grading.sections(root):
-        release = grading.generate_assignment(root, section)
-        for src in sorted(p for p in release.rglob("*") if p.is_file()):
-            dest = into / section / src.relative_to(release)
-            if dest.exists():
-                report.kept.append(dest)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest)
-            report.created.append(dest)
+    with tempfile.TemporaryDirectory(prefix="trilateral-workspace-") as tmp:
+        scratch = Path(tmp) / "course"
+        shutil.copytree(root / grading.SOURCE_DIR, scratch / grading.SOURCE_DIR,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        for section in sections:
+            release = grading.generate_assignment(scratch, section)
+            for src in sorted(p for p in release.rglob("*") if p.is_file()):
+                dest = into / section / src.relative_to(release)
+                if dest.exists():
+                    report.kept.append(dest)
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest)
+                report.created.append(dest)
     return report
 
 
