@@ -243,3 +243,17 @@ def test_unknown_section_and_bad_root(course: Path, tmp_path: Path) -> None:
         grading.generate_assignment(course, "99_nope")
     with pytest.raises(ValueError, match="is not a course folder"):
         grading.generate_assignment(tmp_path / "empty", SECTION)
+
+
+def test_nbgrader_validate_passes_on_sources_and_inverts_on_releases(course: Path) -> None:
+    """An instructor's ordinary check: the source passes every test (the graded quiz
+    against the source's own key, read in memory), the release passes none."""
+    section, name = "00_start_here", "start_here.ipynb"
+    before = sorted(p.name for p in (course / "notebooks" / section).iterdir())
+    source = _nbgrader(course, "validate", f"notebooks/{section}/{name}")
+    assert "Success! Your notebook passes all the tests." in source.stdout, source.stdout[-3000:]
+    assert sorted(p.name for p in (course / "notebooks" / section).iterdir()) == before
+    grading.generate_assignment(course, section)
+    inverted = _nbgrader(course, "validate", "--invert", f"release/{section}/{name}")
+    assert "Success! The notebook does not pass any tests." in inverted.stdout, \
+        inverted.stdout[-3000:]

@@ -29,7 +29,10 @@ Where the file lives: the kernel's working directory (the notebook's folder),
 or ``$TRILATERAL_ANSWERS_DIR`` when that is set (tests, and instructors who run
 the source notebooks with an answer key; see :func:`write_key`). While
 nbgrader autogrades (``NBGRADER_EXECUTION=autograde``) the submission's own
-folder is always used, whatever the environment says.
+folder is always used, whatever the environment says. In a section folder of
+the instructor's ``notebooks/`` with no answers file, the source notebooks'
+own key stands in (read in memory, never written), so ``nbgrader validate``
+passes there.
 """
 
 from __future__ import annotations
@@ -113,6 +116,25 @@ def _is_course_source(folder: Path) -> bool:
 # Reading -------------------------------------------------------------------------
 
 
+def _source_key(folder: Path) -> dict[str, Any]:
+    """In the instructor's source folder, the notebooks' own key, as saved answers.
+
+    There the hidden tests hold the right answers; reading them (in memory,
+    nothing written) lets ``nbgrader validate`` and a plain run of a source
+    notebook pass its graded-quiz cells. Anywhere else: ``{}``.
+    """
+    if not _is_course_source(folder):
+        return {}
+    data: dict[str, Any] = {}
+    for notebook in sorted(folder.glob("*.ipynb")):
+        for question_id, expected in answer_key(notebook).items():
+            saved = "answer key of the source notebook"
+            data[question_id] = {"answer": expected, "saved": saved,
+                                 "fingerprint": _fingerprint(question_id, expected, saved)}
+    return data
+
+
+
 def _fingerprint(question_id: str, answer: Any, saved: str) -> str:
     text = json.dumps([_SALT, question_id, answer, saved], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -128,7 +150,7 @@ def load(folder: str | Path | None = None) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return {}
+        return _source_key(path.parent)
     except OSError as exc:
         raise AnswersFileError(f"{ANSWERS_FILE} cannot be read ({exc.strerror}).") from None
     if not raw.strip():
