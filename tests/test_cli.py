@@ -17,7 +17,8 @@ from trilateral.grading import cli
 
 from support_course import NOTEBOOK, SECTION, make_course, released, run_cli, solved
 
-COMMANDS = ["release", "due", "collect", "grade", "feedback", "export", "return", "lint"]
+COMMANDS = ["release", "due", "collect", "grade", "feedback", "export", "return", "lint",
+            "student-tree"]
 
 
 @pytest.mark.parametrize("argv", [[], *[[c] for c in COMMANDS]], ids=["top", *COMMANDS])

@@ -8,6 +8,7 @@
     trilateral return [SECTION ...]           fresh feedback, released through the exchange
     trilateral export [--csv FILE]            grades (with manual grades) to CSV
     trilateral lint                           check the source notebooks (tests included)
+    trilateral student-tree OUT               the students' side only, for a hub or Binder
 
 Every command works on the course folder given by ``--course-root`` (default:
 the current folder) and reads its ``nbgrader_config.py``. Errors are one
@@ -325,6 +326,18 @@ def cmd_lint(args) -> int:
     return EXIT_OK
 
 
+def cmd_student_tree(args) -> int:
+    from ..publishing import student_tree
+
+    root = _course(args)
+    try:
+        out = student_tree.build(root, args.out)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    print(f"student tree written to {out} (no solutions, hidden tests or keys)")
+    return EXIT_OK
+
+
 def _feedback_options(p: argparse.ArgumentParser) -> None:
     """The options of the commands that write feedback (``feedback`` and ``return``)."""
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
@@ -425,6 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "question banks, required sections, and that the clean room can run "
                        "every autograded test cell. Exit status 1 when anything is wrong.")
     p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("student-tree", help="write the students' side of the course into a "
+                       "folder of its own (for a hub, nbgitpuller or Binder)",
+                       description="Write the student notebooks, the helper package and the "
+                       "data into OUT, with nothing of the instructor's (no solutions, hidden "
+                       "tests, keys or guide). Deploy that folder, never the repository.")
+    p.add_argument("out", metavar="OUT")
+    p.set_defaults(func=cmd_student_tree)
 
     p = sub.add_parser("return", help="write fresh feedback and release it through the exchange",
                        description="Write the feedback of each SECTION afresh (so it carries "

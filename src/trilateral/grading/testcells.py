@@ -10,7 +10,7 @@ them from the gradebook) and works out, without running anything:
   itself (``days_between("2019-08-22", "2019-11-22")``); any other call is
   declared by the author on a comment line ``# probe: f(...)``, whose
   arguments may use literals, exported names and the course's modules
-  (``# probe: events_between(data.load("events"), "2021-03-18", "2021-03-18")``).
+  (``# probe: busiest_day(data.load("events"), 2019)``).
   The kernel runs each probe and sends the result; in the clean room the
   function's name answers exactly those calls.
 
