@@ -92,6 +92,11 @@ def _extra_config(timeout: int | None, limits: sandbox.Limits, isolated: bool, s
 def _grade_one(root: str, section: str, student: str, force: bool, extra,
                retries: int = 6) -> dict:
     """Autograde one student's submission (runs in a worker)."""
+    link = _symlink_in(Path(root) / "submitted" / student / section)
+    if link is not None:  # nbgrader would follow it, as the grader, before any sandbox
+        return {"ok": False, "log": "", "attempts": 1,
+                "reason": f"the submission contains a symbolic link ({link}); links are not "
+                          "accepted: hand in the files themselves"}
     api = grading.api(root, extra)
     before = _stamp(Path(root), section, student)
     settled = _settled_by_hand(Path(root), section, student)
@@ -105,6 +110,17 @@ def _grade_one(root: str, section: str, student: str, force: bool, extra,
     regraded = ok and _stamp(Path(root), section, student) != before
     return {"ok": ok, "log": log, "attempts": attempts, "notes": notes, "regraded": regraded,
             "details": journal.details() if ok else [], "timings": journal.timings()}
+
+
+def _symlink_in(folder: Path) -> str | None:
+    """The first symbolic link in a submission (the folder itself included), or None."""
+    if folder.is_symlink():
+        return folder.name
+    for where, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(where, name)):
+                return os.path.relpath(os.path.join(where, name), folder)
+    return None
 
 
 def _answer_sources(root: Path, section: str, student: str) -> dict[tuple[str, str], str]:
@@ -428,7 +444,8 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
     """:func:`grade_section` with a :class:`Run` already planned by :func:`plan_run`."""
     deadline = run.deadline
     kernels = tempfile.mkdtemp(prefix="trilateral-kernels-")
-    sandbox.install_kernelspec(kernels, run.limits, run.isolation.sandbox)
+    batch_id = os.path.basename(kernels).rsplit("-", 1)[-1]
+    sandbox.install_kernelspec(kernels, run.limits, run.isolation.sandbox, batch=batch_id)
     extra = _extra_config(timeout, run.limits, run.isolation.sandbox, kernels)
     ctx = mp.get_context("spawn")
     todo = list(students)
@@ -482,7 +499,7 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
                                     int(payload.get("attempts", 1)), details,
                                     dict(payload.get("timings", {}))))
         else:
-            reason = diagnose(root, section, student, log)
+            reason = str(payload.get("reason") or diagnose(root, section, student, log))
             _fail(root, section, student, reason)
             finish(student, Outcome(student, False, reason, [], seconds,
                                     int(payload.get("attempts", 1))))
@@ -540,6 +557,7 @@ def grade_planned(root: Path, section: str, students: list[str], run: Run, *, jo
                 proc.join(5)
             channel.conn.close()
         sandbox.remove_tree(kernels)
+        sandbox.cleanup_batch(batch_id)
         _record(root, section, list(outcomes.values()), run.isolation)
     return [outcomes[s] for s in students]
 

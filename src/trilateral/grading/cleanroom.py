@@ -46,7 +46,8 @@ HIDDEN_FAILED = "A hidden test failed (hidden tests are not shown)."
 NO_VALUES = ("The grader received no values for this test from your notebook: the notebook "
              "stopped before this cell ran, or the cell was changed.")
 # What a test may take in the clean room, in seconds; a whole submission's tests together.
-TEST_SECONDS = 20
+TEST_SECONDS = 20  # CPU seconds
+WALL_SECONDS = 180
 MEMORY_MB = 4096
 
 
@@ -100,7 +101,8 @@ class Replay:
 def _replays(test: testcells.TestCell, raw_names: dict, probes: dict, namespace: dict) -> None:
     """Bind each exported function of ``namespace`` to a :class:`Replay` of its probes."""
     tables: dict[str, dict[str, Any]] = {}
-    for name, raw in raw_names.items():
+    for name in test.names:  # only names the test reads: never __builtins__ or the like
+        raw = raw_names.get(name) if isinstance(raw_names, dict) else None
         if isinstance(raw, dict) and raw.get("t") == "function":
             tables[name] = {}
     for text, result in probes.items():
@@ -179,20 +181,25 @@ def judge(request: dict) -> list[Verdict]:
             if request.get(key) is not None:
                 with open(name, "w", encoding="utf-8") as fh:
                     fh.write(request[key])
-        previous = signal.signal(signal.SIGALRM, _alarm)
+        # A test's limit is CPU time, so a busy machine (another submission's
+        # processes) does not fail an honest one; the wall clock is only a backstop.
+        previous = (signal.signal(signal.SIGPROF, _alarm), signal.signal(signal.SIGALRM, _alarm))
         verdicts = []
         for item in request.get("tests", []):
             test = testcells.TestCell(item["grade_id"], item["source"], tuple(item["names"]),
                                       tuple(item["probes"]))
-            signal.alarm(TEST_SECONDS)
+            signal.setitimer(signal.ITIMER_PROF, TEST_SECONDS)
+            signal.alarm(WALL_SECONDS)
             try:
                 verdicts.append(_run_test(test, item.get("payload")))
             except TimeoutError as exc:
                 verdicts.append(Verdict(test.grade_id, False, "hidden", "AssertionError", "",
                                         str(exc)))
             finally:
+                signal.setitimer(signal.ITIMER_PROF, 0)
                 signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGPROF, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
         return verdicts
     finally:
         os.chdir(here)

@@ -46,6 +46,7 @@ from . import cleanroom, exports, journal, sandbox, testcells
 __all__ = ["CleanRoomExecute", "KernelStopped"]
 
 _ANSWERS_MAX = 1024 * 1024
+LATE = "#hidden"  # suffix of the export id of a test's hidden-only probes
 
 
 class KernelStopped(RuntimeError):
@@ -81,6 +82,7 @@ class CleanRoomExecute(Execute):
         self._cut = False
         self._stub_cells: set[int] = set()
         self._exported: set[int] = set()
+        self._late_cell = -1  # the cell after the notebook that runs hidden-only probes
 
     def _over(self, outs: list, note: str) -> None:
         if not self._cut:
@@ -94,6 +96,8 @@ class CleanRoomExecute(Execute):
             data = content.get("data") or {}
             if exports.MIME in data:
                 too_big = len(json.dumps(data[exports.MIME])) > exports.MAX_BYTES
+                if cell_index == self._late_cell and not too_big:
+                    return super().output(outs, msg, display_id, cell_index)
                 if cell_index in self._stub_cells and cell_index not in self._exported \
                         and not too_big:
                     self._exported.add(cell_index)
@@ -193,13 +197,19 @@ class CleanRoomExecute(Execute):
         for index, cell in enumerate(nb.cells):
             if index in plans:
                 plan = plans[index]
-                source = exports.stub_source(plan.grade_id, list(plan.names), list(plan.probes))
+                source = exports.stub_source(plan.grade_id, list(plan.names),
+                                             [p for p in plan.probes if p not in plan.late])
                 self._stub_cells.add(index)
             elif cell.cell_type == "code" and not testcells.is_autograded_test(cell):
                 source = cell.source
             else:
                 source = ""  # markdown, raw, or a test that cannot run: nothing to execute
             cells.append(new_code_cell(source))
+        late = [exports.stub_source(f"{p.grade_id}{LATE}", [], list(p.late))
+                for p in plans.values() if p.late]
+        if late:  # after every cell of the notebook; its output is never shown
+            self._late_cell = len(cells)
+            cells.append(new_code_cell("\n".join(late)))
         copy = new_notebook(cells=cells)
         copy.metadata["kernelspec"] = nb.metadata.get("kernelspec", {})
         return copy
@@ -256,6 +266,12 @@ class CleanRoomExecute(Execute):
 
     def _judge(self, kernel_nb: NotebookNode, plans: dict[int, testcells.TestCell],
                answers: str | None, bank: str | None) -> dict[int, cleanroom.Verdict]:
+        late: dict[str, Any] = {}
+        if self._late_cell >= 0:
+            for output in kernel_nb.cells[self._late_cell].get("outputs", []):
+                data = _plain((output.get("data") or {}).get(exports.MIME))
+                if isinstance(data, dict) and isinstance(data.get("probes"), dict):
+                    late.setdefault(str(data.get("grade_id")), data["probes"])
         tests = []
         for index, plan in plans.items():
             payload = None
@@ -264,11 +280,15 @@ class CleanRoomExecute(Execute):
                 if exports.MIME in data:
                     payload = _plain(data[exports.MIME])
                     break
+            extra = late.get(f"{plan.grade_id}{LATE}", {})
+            if isinstance(payload, dict) and isinstance(payload.get("probes"), dict):
+                payload["probes"] = {**payload["probes"],
+                                     **{k: v for k, v in extra.items() if k in plan.late}}
             tests.append({"grade_id": plan.grade_id, "source": plan.source,
                           "names": list(plan.names), "probes": list(plan.probes),
                           "payload": payload})
         request = {"tests": tests, "answers": answers, "bank": bank}
-        deadline = cleanroom.TEST_SECONDS * max(1, len(tests)) + 30
+        deadline = cleanroom.WALL_SECONDS * max(1, len(tests)) + 30
         verdicts = cleanroom.CleanRoom.get().judge(request, timeout=deadline)
         if len(verdicts) != len(plans):
             raise RuntimeError("the clean room did not judge every test")

@@ -48,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,10 @@ PRELOAD = (
 
 
 # --------------------------------------------------------------------------- server side
+# What a submission may write in all; the watchdog counts what lies outside the capped
+# memory-backed folders too (the sockets folder), and files by number.
+DISK_MB = sandbox.DISK_MB + sandbox.SHM_MB
+DISK_ENTRIES = 100_000
 # What of the grader's environment a kernel gets: nothing secret, nothing that steers it.
 KERNEL_ENV_KEEP = ("NBGRADER_EXECUTION", "TRILATERAL_DATA", "LANG", "PATH",
                    "PYDEVD_DISABLE_FILE_VALIDATION", *sandbox.KERNEL_ENV)
@@ -164,7 +169,8 @@ class _Server:
             self.current = None
             self.kill_all()
             self.children = {p: s for p, s in self.children.items() if s is None}
-        _sweep(Path(self.scratch), {keep} if keep else set())
+        if not self.isolated:  # inside the sandbox the scratch folder is read-only
+            _sweep(Path(self.scratch), {keep} if keep else set())
         if self.sockets:
             _sweep(Path(self.sockets), set())
         if self.isolated:  # the sandbox's private /tmp and /dev/shm, never the real ones
@@ -182,17 +188,44 @@ class _Server:
                 rss += int(fh.read().split()[1]) * page
         return count, rss
 
+    def _disk(self) -> tuple[int, int]:
+        """(bytes, entries) the submission holds in the writable folders, counted
+        without recursion and up to a bounded number of entries."""
+        folders = [self.scratch, self.sockets] + (["/tmp", "/dev/shm"] if self.isolated else [])
+        stack = [f for f in folders if f]
+        seen, total, entries = set(), 0, 0
+        while stack and entries <= DISK_ENTRIES:
+            folder = stack.pop()
+            with contextlib.suppress(OSError), os.scandir(folder) as it:
+                for entry in it:
+                    entries += 1
+                    with contextlib.suppress(OSError):
+                        info = entry.stat(follow_symlinks=False)
+                        if (info.st_dev, info.st_ino) in seen:
+                            continue
+                        seen.add((info.st_dev, info.st_ino))
+                        total += info.st_blocks * 512
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+        return total, entries
+
     def watch(self) -> None:
         limit_bytes = self.limits.memory_mb * 1024 * 1024
+        tick = 0
         while True:
             time.sleep(0.05)
+            tick += 1
             with self.lock:
                 kernel = self.current
                 if kernel is None or self.children.get(kernel, 0) is not None:
                     continue
                 count, rss = self._usage()
+                disk, entries = self._disk() if tick % 10 == 0 else (0, 0)
                 why = ""
-                if count > self.limits.processes:
+                if disk > DISK_MB * 1024 * 1024 or entries > DISK_ENTRIES:
+                    why = (f"the notebook wrote more than {DISK_MB} MB or "
+                           f"{DISK_ENTRIES:,} files")
+                elif count > self.limits.processes:
                     why = (f"the notebook started more than {self.limits.processes} "
                            "processes at once")
                 elif rss > limit_bytes:
@@ -203,12 +236,23 @@ class _Server:
                     self.kill_all()
 
     # -- requests
+    def clear_request(self, _req: dict) -> dict:
+        """Kill and sweep before the grader copies the next submission in: nothing of
+        the previous one may be alive to tamper with the copy."""
+        self.clear()
+        return {"ok": True}
+
     def spawn(self, req: dict) -> dict:
         cwd = str(req["cwd"])
         if not cwd.startswith(self.scratch + os.sep):
             raise ValueError("the working folder must be inside the scratch folder")
         self.clear(keep=cwd)
-        conn = os.path.join(self.scratch, f"connection-{os.path.basename(cwd)}.json")
+        if self.isolated:  # work in the capped /tmp, on a copy of the read-only copy
+            work = os.path.join(tempfile.mkdtemp(prefix="w", dir="/tmp"), "w")
+            shutil.copytree(cwd, work, symlinks=True)
+            cwd = work
+        conn = os.path.join(os.path.dirname(cwd) if self.isolated else self.scratch,
+                            f"connection-{os.path.basename(cwd)}.json")
         fd = os.open(conn, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(req["connection"], fh)
@@ -284,7 +328,8 @@ class _Server:
         return {"ok": True}
 
     def serve(self, stdin, stdout) -> None:
-        handlers = {"spawn": self.spawn, "poll": self.poll, "signal": self.signal}
+        handlers = {"spawn": self.spawn, "poll": self.poll, "signal": self.signal,
+                    "clear": self.clear_request}
         threading.Thread(target=self.watch, daemon=True).start()
         stdout.write(json.dumps({"ready": True}) + "\n")
         stdout.flush()
@@ -427,6 +472,7 @@ class ServerOptions:
     file_mb: int
     processes: int
     scratch_root: str = ""
+    batch: str = ""  # names the batch's sockets folders and cgroups, for its final cleanup
 
 
 class WarmServer:
@@ -442,7 +488,8 @@ class WarmServer:
             tempfile.mkdtemp(prefix="trilateral-warm-", dir=options.scratch_root or None))
         # Unix socket paths are limited to about 100 bytes: the kernels' sockets get a
         # short folder of their own.
-        self.sockets = os.path.realpath(tempfile.mkdtemp(prefix="tl-", dir=_short_tmp()))
+        self.sockets = os.path.realpath(
+            tempfile.mkdtemp(prefix=f"tl-{options.batch}-", dir=_short_tmp()))
         self.count = 0
         self.lock = threading.Lock()
         self.cgroup: sandbox.Cgroup | None = None
@@ -457,7 +504,7 @@ class WarmServer:
         if options.isolated:
             command = [*sandbox.bwrap_argv(self.scratch, self.sockets), "--as-pid-1", *command,
                        "--isolated"]
-            self.cgroup = sandbox.Cgroup.create(limits)
+            self.cgroup = sandbox.Cgroup.create(limits, batch=options.batch)
         cgroup = self.cgroup
 
         def setup() -> None:  # in the child, before bubblewrap starts
@@ -465,6 +512,9 @@ class WarmServer:
             if cgroup is not None:
                 cgroup.join()
             sandbox.oom_score_adj(-500)  # the server outlives a hungry submission
+            # Students' code yields the CPU to the grader and the clean room.
+            with contextlib.suppress(OSError):
+                os.nice(10)
 
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1,
@@ -508,6 +558,12 @@ class WarmServer:
             raise RuntimeError(f"warm kernel server: {reply['error']}")
         return reply
 
+    def forget_copies(self) -> None:
+        """Remove the earlier submissions' copies (read-only inside the sandbox)."""
+        for entry in os.listdir(self.scratch):
+            if entry.startswith("k"):
+                sandbox.remove_tree(os.path.join(self.scratch, entry))
+
     def workdir(self, source: str | os.PathLike | None) -> str:
         """A fresh scratch copy of a kernel's working folder.
 
@@ -517,10 +573,10 @@ class WarmServer:
         copy = bool(source) and os.path.isdir(source)
         if copy:
             _check_copyable(source, self.scratch)
-        self.count += 1
-        dest = os.path.join(self.scratch, f"k{self.count}")
+        # A fresh folder of an unpredictable name: nothing can be waiting there.
+        dest = os.path.join(tempfile.mkdtemp(prefix="k", dir=self.scratch), "w")
         if copy:
-            shutil.copytree(source, dest, symlinks=False,
+            shutil.copytree(source, dest, symlinks=True,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:
             os.makedirs(dest)
@@ -622,10 +678,11 @@ class PreforkProvisioner(LocalProvisioner):
     memory_mb = Integer(sandbox.Limits.memory_mb, config=True)
     file_mb = Integer(sandbox.Limits.file_mb, config=True)
     processes = Integer(sandbox.Limits.processes, config=True)
+    batch = Unicode("", config=True, help="The grading batch's id (see sandbox.cleanup_batch).")
 
     def options(self) -> ServerOptions:
         return ServerOptions(self.python or sys.executable, self.isolated, self.memory_mb,
-                             self.file_mb, self.processes, self.scratch_root)
+                             self.file_mb, self.processes, self.scratch_root, self.batch)
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         """Talk to the kernel over unix sockets in the sandbox's scratch folder.
@@ -637,14 +694,15 @@ class PreforkProvisioner(LocalProvisioner):
         km = self.parent
         if km is not None:
             server = WarmServer.get(self.options())
-            server.count += 1
             km.transport = "ipc"
-            km.ip = os.path.join(server.sockets, f"k{server.count}")
+            km.ip = os.path.join(server.sockets, uuid.uuid4().hex[:12])
             km.cache_ports = False
         return await super().pre_launch(**kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         server = WarmServer.get(self.options())
+        server.request(op="clear")  # the previous submission is gone before this one lands
+        server.forget_copies()
         cwd = server.workdir(kwargs.get("cwd"))
         env = dict(kwargs.get("env") or os.environ)
         reply = server.request(op="spawn", cwd=cwd, env=env,

@@ -63,6 +63,7 @@ __all__ = [
     "Limits",
     "SandboxUnavailable",
     "bwrap_argv",
+    "cleanup_batch",
     "die_with_parent",
     "install_kernelspec",
     "oom_score_adj",
@@ -85,6 +86,9 @@ LOST_WITHOUT_SANDBOX = (
     "user can (the course, the gradebook, other submissions), use the network and leave "
     "processes running. Tests still run in the clean room, so a submission cannot forge "
     "its own score, but it can harm others. Use this only for code you trust.")
+# What a submission may write: its working copy and /tmp together, and /dev/shm.
+DISK_MB = 1024
+SHM_MB = 64
 # Files of /etc a kernel needs: the dynamic linker's cache and font configuration.
 _ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts",
         "/etc/localtime", "/etc/mime.types")
@@ -152,13 +156,19 @@ def bwrap_argv(scratch: str, sockets: str | None = None) -> list[str]:
     for path in _ETC:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
-    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    # The only writable places a kernel works in are memory-backed and capped: its
+    # copy of the submission and /tmp (DISK_MB together), and /dev/shm.
+    argv += ["--dev", "/dev", "--proc", "/proc",
+             "--size", str(DISK_MB << 20), "--tmpfs", "/tmp",
+             "--size", str(SHM_MB << 20), "--tmpfs", "/dev/shm"]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
     scratch = os.path.realpath(scratch)
     if sockets:
         argv += ["--bind", os.path.realpath(sockets), os.path.realpath(sockets)]
-    argv += ["--bind", scratch, scratch, "--chdir", scratch, "--clearenv",
+    # The grader writes each submission's copy here; inside it is read-only, and the
+    # warm server copies it into the capped /tmp for the kernel.
+    argv += ["--ro-bind", scratch, scratch, "--chdir", scratch, "--clearenv",
              "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
              "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
              "--setenv", "MPLCONFIGDIR", "/tmp/.mpl", "--setenv", "IPYTHONDIR", "/tmp/.ipython"]
@@ -178,10 +188,10 @@ def probe() -> Isolation:
     scratch = os.path.realpath(_tempdir())
     try:
         code = ("import os; assert os.getpid() == 1 and os.getuid() == 65534; "
-                "open('ok', 'w').write('ok')")
+                "open('/tmp/ok', 'w').write('ok'); print(open('/tmp/ok').read())")
         argv = [*bwrap_argv(scratch), "--as-pid-1", sys.executable, "-I", "-c", code]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-        if done.returncode != 0 or not os.path.exists(os.path.join(scratch, "ok")):
+        if done.returncode != 0 or done.stdout.strip() != "ok":
             why = (done.stderr.strip().splitlines() or ["it exited with an error"])[-1]
             raise SandboxUnavailable(f"bubblewrap is installed but cannot create the grading "
                                      f"sandbox here ({why[:200]})")
@@ -212,9 +222,9 @@ class Cgroup:
         self.paths = paths
 
     @classmethod
-    def create(cls, limits: Limits, overhead_mb: int = 512) -> Cgroup | None:
+    def create(cls, limits: Limits, overhead_mb: int = 512, batch: str = "") -> Cgroup | None:
         """A new cgroup with ``limits`` (plus the warm server's ``overhead_mb``), or None."""
-        name = f"trilateral-{uuid.uuid4().hex[:12]}"
+        name = f"trilateral-{batch}-{uuid.uuid4().hex[:12]}"
         memory = (limits.memory_mb + overhead_mb) * 1024 * 1024
         pids = limits.processes + 8
         for make in (cls._v2, cls._v1):
@@ -303,9 +313,29 @@ class Cgroup:
                 path.rmdir()
 
 
+def cleanup_batch(batch: str) -> None:
+    """Remove what a batch's workers left if they were killed: socket folders, cgroups."""
+    if not batch:
+        return
+    import glob
+
+    for folder in glob.glob(f"/tmp/tl-{batch}-*"):
+        remove_tree(folder)
+    parents = []
+    with contextlib.suppress(OSError, ValueError):
+        for controller, base in (("", "/sys/fs/cgroup"), ("memory", "/sys/fs/cgroup/memory"),
+                                 ("pids", "/sys/fs/cgroup/pids")):
+            own = Cgroup._own(controller)
+            if own is not None:
+                parents.append(os.path.join(base, own.lstrip("/")))
+    for parent in parents:
+        for path in glob.glob(os.path.join(parent, f"trilateral-{batch}-*")):
+            Cgroup("", [Path(path)]).remove()
+
+
 # --------------------------------------------------------------------------- kernels
 def install_kernelspec(data_dir: str | Path, limits: Limits, isolated: bool,
-                       python: str | None = None) -> Path:
+                       python: str | None = None, batch: str = "") -> Path:
     """Write the ``trilateral-sandbox`` kernelspec under ``data_dir/kernels``.
 
     Put ``data_dir`` on ``JUPYTER_PATH`` and set ``Execute.kernel_name`` to
@@ -333,7 +363,8 @@ def install_kernelspec(data_dir: str | Path, limits: Limits, isolated: bool,
                                     "isolated": isolated,
                                     "memory_mb": limits.memory_mb,
                                     "file_mb": limits.file_mb,
-                                    "processes": limits.processes}}},
+                                    "processes": limits.processes,
+                                    "batch": batch}}},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return spec_dir

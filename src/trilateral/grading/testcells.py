@@ -51,7 +51,8 @@ class TestCell:
     grade_id: str
     source: str
     names: tuple[str, ...]
-    probes: tuple[str, ...]
+    probes: tuple[str, ...]  # every probe, the hidden ones (``late``) included
+    late: tuple[str, ...] = ()  # probes only the hidden tests make
 
 
 def is_autograded_test(cell) -> bool:
@@ -140,13 +141,14 @@ def _free(tree: ast.AST) -> list[str]:
     return list(dict.fromkeys(free))
 
 
-def _declared(source: str) -> list[str]:
+def _declared(source: str, hidden: set[int] | None = None) -> list[str]:
+    """Declared probes; with ``hidden``, only those on lines in (True) the hidden regions."""
     out = []
-    for line in source.split("\n"):
+    for number, line in enumerate(source.split("\n"), start=1):
         text = line.strip()
         if text.startswith(PROBE_PREFIX):
-            out.append(text[len(PROBE_PREFIX):].strip())
-    return out
+            out.append((text[len(PROBE_PREFIX):].strip(), number in (hidden or set())))
+    return [p for p, _ in out] if hidden is None else [p for p, h in out if h]
 
 
 def _canonical_call(text: str) -> ast.Call:
@@ -186,7 +188,14 @@ def plan(grade_id: str, source: str) -> TestCell:
     names = list(free)
     for node in declared:
         names += [n for n in _free(node) if n not in names]
-    return TestCell(grade_id, source, tuple(names), tuple(probes))
+    # A probe that only the hidden tests make reveals a hidden input: the kernel runs
+    # it after the whole notebook, in a cell whose output nobody sees.
+    hidden = hidden_lines(source)
+    seen = {ast.unparse(n) for n in found if n.lineno not in hidden}
+    seen |= {ast.unparse(_canonical_call(t)) for t in _declared(source)
+             if t not in _declared(source, hidden)}
+    late = tuple(p for p in probes if p not in seen)
+    return TestCell(grade_id, source, tuple(names), tuple(probes), late)
 
 
 def lint(grade_id: str, source: str) -> list[str]:
