@@ -1,0 +1,1 @@
+"""Hostile submissions for the real course (see README.md beside this file)."""
