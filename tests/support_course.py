@@ -59,6 +59,17 @@ def isolated_env(home: Path, mplbackend: str = "Agg") -> dict[str, str]:
     return env
 
 
+def sandbox_works() -> bool:
+    """True when the grading sandbox starts on this machine (CI must have it)."""
+    from trilateral.grading import sandbox
+
+    try:
+        sandbox.probe()
+    except sandbox.SandboxUnavailable:
+        return False
+    return True
+
+
 def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float = 0):
     nb = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
           "schema_version": 3}

@@ -22,19 +22,13 @@ from jupyter_client.manager import KernelManager
 
 from trilateral.grading import prefork, sandbox
 
+from support_course import sandbox_works
+
 REPO = Path(__file__).resolve().parents[1]
 LIMITS = sandbox.Limits(memory_mb=1024, processes=32)
 
 
-def _isolated() -> bool:
-    try:
-        sandbox.probe()
-    except sandbox.SandboxUnavailable:
-        return False
-    return True
-
-
-ISOLATED = _isolated()
+ISOLATED = sandbox_works()
 
 
 def _needs_sandbox() -> None:

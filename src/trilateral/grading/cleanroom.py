@@ -38,7 +38,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import exports, testcells
+from . import exports, sandbox, testcells
 
 __all__ = ["CleanRoom", "Replay", "Verdict", "judge", "main", "verdict_output"]
 
@@ -322,16 +322,7 @@ class CleanRoom:
         return [Verdict(**v) for v in reply["verdicts"]]
 
     def close(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            if self.proc.stdin:
-                self.proc.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(5)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        sandbox.stop_server(self.proc)
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:

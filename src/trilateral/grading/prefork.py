@@ -583,16 +583,7 @@ class WarmServer:
         return dest
 
     def close(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            if self.proc.stdin:
-                self.proc.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(5)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        sandbox.stop_server(self.proc)
         if self.cgroup is not None:
             self.cgroup.remove()
         sandbox.remove_tree(self.scratch)

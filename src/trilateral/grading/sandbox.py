@@ -72,6 +72,7 @@ __all__ = [
     "readonly_paths",
     "remove_tree",
     "set_limits",
+    "stop_server",
 ]
 
 KERNEL_NAME = "trilateral-sandbox"
@@ -408,6 +409,21 @@ def remove_tree(path: str | os.PathLike) -> None:
         subprocess.run([rm, "-rf", "--one-file-system", "--", os.fspath(path)],
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=300, check=False)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """End a line-protocol server (warm kernels, clean room): close its input, which asks
+    it to finish, give it five seconds, then kill it; close its pipes either way."""
+    with contextlib.suppress(OSError, ValueError):
+        if proc.stdin:
+            proc.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(5)
+    if proc.stdout:
+        proc.stdout.close()
 
 
 def oom_score_adj(value: int) -> None:
