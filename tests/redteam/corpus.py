@@ -1409,7 +1409,8 @@ HOSTILE = [
     _h("huge-file", START, "writes a 256 MB file in its folder and in /tmp, truncates a "
        "1 TB sparse file", "0; the 64 MB file cap stops each", HUGE_FILE),
     _h("disk-fill", START, "allocates 48 files just under the file cap (about 3 GB) in its "
-       "folder", "0; it cannot write more than the whole-submission budget", DISK_FILL),
+       "folder", "0; it cannot write more than the whole-submission budget (it is refused "
+       "space, or stopped by the watchdog)", DISK_FILL, quiet=True),
     _h("ctypes-segfault", START, "dereferences NULL through ctypes", "0", SEGFAULT,
        record=("kernel stopped",), quiet=True),
     _h("html-injection", START, "script tags, on* attributes and javascript: links in "

@@ -191,7 +191,10 @@ class _Server:
     def _disk(self) -> tuple[int, int]:
         """(bytes, entries) the submission holds in the writable folders, counted
         without recursion and up to a bounded number of entries."""
-        folders = [self.scratch, self.sockets] + (["/tmp", "/dev/shm"] if self.isolated else [])
+        # Inside the sandbox the grader's copy (scratch) is read-only: the kernel's copy
+        # is in /tmp.
+        folders = [self.sockets, "/tmp", "/dev/shm"] if self.isolated else \
+            [self.scratch, self.sockets]
         stack = [f for f in folders if f]
         seen, total, entries = set(), 0, 0
         while stack and entries <= DISK_ENTRIES:

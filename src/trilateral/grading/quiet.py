@@ -32,6 +32,8 @@ def route_warnings(log: str | os.PathLike | None) -> Path | None:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s pid %(process)d %(message)s"))
     logger = logging.getLogger("py.warnings")
+    for old in logger.handlers:
+        old.close()
     logger.handlers = [handler]
     logger.propagate = False
     logging.captureWarnings(True)
