@@ -630,8 +630,9 @@ def test_disk_use_is_bounded(batch: Batch) -> None:
     case = next(c for c in CASES if c.student == "rt-disk-fill")
     text = batch.texts(case)["autograded notebook"]
     found = re.search(r"DISK-FILL-MB (\d+)", text)
-    if found is None:  # on a slow machine the watchdog stops it before it can report
-        assert "wrote more than" in batch.record(case), batch.record(case)
+    if found is None:  # on a slow machine a limit stops it before it can report
+        record = batch.record(case)
+        assert "wrote more than" in record or "kernel stopped" in record, record
         return
     budget = sandbox.Limits().memory_mb
     assert int(found.group(1)) <= budget, (
