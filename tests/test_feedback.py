@@ -21,7 +21,8 @@ from fixtures import graded_course as fx
 from nbformat.v4 import new_code_cell, new_notebook
 
 from trilateral import answers, grading
-from trilateral.grading.feedback import HIDDEN_NOTE, ClearWidgetState, HideHiddenTests, register
+from trilateral.grading.feedback import ClearWidgetState, HideHiddenTests, register
+from trilateral.grading.testcells import HIDDEN_NOTE
 
 from conftest import ROOT
 

@@ -36,9 +36,10 @@ from typing import Any
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from .testcells import hidden_lines, strip_hidden
+
 __all__ = ["ClearWidgetState", "HideHiddenTests", "register"]
 
-HIDDEN_NOTE = "# Hidden tests: not shown in feedback."
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # The first frame of a cell's traceback: "Cell In[12], line 7" (IPython 8+),
 # "Input In [12], in <cell line: 7>" (IPython 7.3x) or "<ipython-input-12-...> in <module>".
@@ -66,33 +67,10 @@ class HideHiddenTests(NbGraderPreprocessor):
     ).tag(config=True)
 
     def _hidden_lines(self, source: str) -> set[int]:
-        """1-based numbers of the lines inside (and of) the hidden regions."""
-        hidden: set[int] = set()
-        inside = False
-        for number, line in enumerate(source.split("\n"), start=1):
-            if self.begin_test_delimeter in line:
-                inside = True
-            if inside:
-                hidden.add(number)
-            if self.end_test_delimeter in line:
-                inside = False
-        return hidden
+        return hidden_lines(source, self.begin_test_delimeter, self.end_test_delimeter)
 
     def _strip_source(self, source: str) -> str:
-        out: list[str] = []
-        inside = False
-        for line in source.split("\n"):
-            if self.begin_test_delimeter in line:
-                inside = True
-                indent = line[: len(line) - len(line.lstrip())]
-                out.append(indent + HIDDEN_NOTE)
-                continue
-            if self.end_test_delimeter in line:
-                inside = False
-                continue
-            if not inside:
-                out.append(line)
-        return "\n".join(out)
+        return strip_hidden(source, self.begin_test_delimeter, self.end_test_delimeter)
 
     @staticmethod
     def _failing_line(traceback: list[str]) -> int | None:

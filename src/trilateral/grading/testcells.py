@@ -62,31 +62,35 @@ def is_autograded_test(cell) -> bool:
             and not meta.get("solution") and bool(meta.get("grade_id")))
 
 
-def hidden_lines(source: str) -> set[int]:
-    """1-based numbers of the lines inside (and of) the hidden regions."""
+def hidden_lines(source: str, begin: str = BEGIN_HIDDEN, end: str = END_HIDDEN) -> set[int]:
+    """1-based numbers of the lines inside (and of) the hidden regions.
+
+    ``begin`` and ``end`` are the markers; nbgrader lets a course configure
+    them, so its preprocessors pass theirs.
+    """
     hidden: set[int] = set()
     inside = False
     for number, line in enumerate(source.split("\n"), start=1):
-        if BEGIN_HIDDEN in line:
+        if begin in line:
             inside = True
         if inside:
             hidden.add(number)
-        if END_HIDDEN in line:
+        if end in line:
             inside = False
     return hidden
 
 
-def strip_hidden(source: str) -> str:
+def strip_hidden(source: str, begin: str = BEGIN_HIDDEN, end: str = END_HIDDEN) -> str:
     """``source`` with each hidden region replaced by one comment line."""
     out: list[str] = []
     inside = False
     for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
+        if begin in line:
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
             out.append(indent + HIDDEN_NOTE)
             continue
-        if END_HIDDEN in line:
+        if end in line:
             inside = False
             continue
         if not inside:
