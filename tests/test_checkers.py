@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from trilateral.checkers import Result, check
@@ -89,7 +91,10 @@ def test_ordering() -> None:
     wrong = check(BANK["ord"], ["second", "first", "third"])
     assert wrong.score == pytest.approx(1 / 3, abs=1e-4)
     assert "1 of 3 in the right place" in wrong.message
-    assert "Position 1 is off: 'second': comes second" in wrong.message
+    # Every misplaced item is named, each with its own reason.
+    assert "'second' belongs at position 2, not 1: comes second" in wrong.message
+    assert "'first' belongs at position 1, not 2: comes first" in wrong.message
+    assert "'third'" not in wrong.message
     assert "placed twice" in check(BANK["ord"], ["first", "first", "third"]).message
     assert check(BANK["ord"], ["first", None, "third"]).answered is False
     assert check(BANK["ord"], ["first", "second"]).answered is False
@@ -102,9 +107,45 @@ def test_matching() -> None:
     wrong = check(BANK["match"], {"x": "2", "y": "1"})
     assert wrong.score == 0.0
     assert "'x' does not go with '2': x is 1" in wrong.message
+    assert "'y' does not go with '1': y is 2" in wrong.message
     assert check(BANK["match"], {"x": "1"}).answered is False
     assert check(BANK["match"], {"x": "1", "y": "9"}).answered is False
     assert check(BANK["match"], ["1", "2"]).answered is False
+
+
+def test_feedback_that_opens_with_its_own_verdict_is_not_doubled() -> None:
+    bank = parse_bank({
+        "section": "99_example", "title": "Example",
+        "questions": [{
+            "id": "v", "kind": "multiple_choice", "prompt": "Which?",
+            "options": [
+                {"text": "A", "correct": True, "feedback": "Right. A is the one."},
+                {"text": "B", "correct": False, "feedback": "Not quite: b is a decoy."},
+            ],
+        }],
+    })
+    assert check(bank["v"], 0).message == "Correct. A is the one."
+    assert check(bank["v"], 1).message == "Not quite. B is a decoy. Try again."
+
+
+def test_no_bank_feedback_says_its_verdict_twice() -> None:
+    from pathlib import Path
+
+    from trilateral.questions import load_bank
+
+    doubled = re.compile(
+        r"^(Correct|Not quite)\W+(right|correct|yes|wrong|no|not quite)[.!:,;]", re.I
+    )
+    seen = 0
+    for path in sorted((Path(__file__).parents[1] / "notebooks").glob("*/questions.yaml")):
+        for question in load_bank(path):
+            if question.graded or question.kind != "multiple_choice":
+                continue
+            for i in range(len(question.options)):
+                seen += 1
+                message = check(question, i).message
+                assert not doubled.match(message), f"{question.id}: {message}"
+    assert seen > 20
 
 
 def test_check_rejects_non_questions() -> None:

@@ -17,6 +17,7 @@ Answer shapes, by kind:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,20 @@ def _unanswered(message: str) -> Result:
 
 def _with_explanation(q: Question, text: str) -> str:
     return f"{text} {q.explanation}".strip() if q.explanation else text
+
+
+# Feedback written in a bank often opens with its own verdict ("Right. ..."); the
+# checker already says "Correct." or "Not quite.", so a second verdict is dropped.
+_VERDICT = re.compile(r"^\s*(?:right|correct|yes|exactly|wrong|no|not quite|incorrect)[.!:,;]\s+",
+                      re.IGNORECASE)
+
+
+def _without_verdict(feedback: str) -> str:
+    """``feedback`` without a leading "Right." or "Not quite." of its own."""
+    rest = _VERDICT.sub("", feedback, count=1)
+    if rest == feedback or not rest:
+        return feedback
+    return rest[:1].upper() + rest[1:]
 
 
 def check(question: Question, answer: Any) -> Result:
@@ -82,8 +97,8 @@ def _multiple_choice(q: Question, answer: Any) -> Result:
         return _unanswered("That is not one of the options; choose one of them.")
     opt = q.options[idx]
     if opt.correct:
-        return Result(True, 1.0, _with_explanation(q, f"Correct. {opt.feedback}"))
-    return Result(False, 0.0, f"Not quite. {opt.feedback} Try again.")
+        return Result(True, 1.0, _with_explanation(q, f"Correct. {_without_verdict(opt.feedback)}"))
+    return Result(False, 0.0, f"Not quite. {_without_verdict(opt.feedback)} Try again.")
 
 
 def _multiple_select(q: Question, answer: Any) -> Result:
@@ -106,7 +121,9 @@ def _multiple_select(q: Question, answer: Any) -> Result:
         return Result(True, 1.0, _with_explanation(q, "Correct: you found all of them."))
     lines = []
     for i in wrong_ticks:
-        lines.append(f"'{q.options[i].text}' does not belong: {q.options[i].feedback}")
+        lines.append(
+            f"'{q.options[i].text}' does not belong: {_without_verdict(q.options[i].feedback)}"
+        )
     if missed:
         n = len(missed)
         lines.append(f"{n} right answer{'s are' if n > 1 else ' is'} still unticked.")
@@ -129,13 +146,14 @@ def _ordering(q: Question, answer: Any) -> Result:
     n_right = sum(right)
     if all(right):
         return Result(True, 1.0, _with_explanation(q, "Correct: that is the order."))
-    first_wrong = right.index(False)
-    item = placed[first_wrong]
-    hint = q.item_feedback[q.items.index(item)]
-    msg = (
-        f"{n_right} of {len(q.items)} in the right place. "
-        f"Position {first_wrong + 1} is off: '{item}': {hint} Try again."
-    )
+    # Every misplaced item, each with where it belongs and its own reason.
+    misplaced = [
+        f"'{item}' belongs at position {q.items.index(item) + 1}, not {pos + 1}: "
+        f"{_without_verdict(q.item_feedback[q.items.index(item)])}"
+        for pos, (item, ok) in enumerate(zip(placed, right, strict=True))
+        if not ok
+    ]
+    msg = f"{n_right} of {len(q.items)} in the right place. " + " ".join(misplaced) + " Try again."
     return Result(False, round(n_right / len(q.items), 4), msg)
 
 
@@ -153,9 +171,10 @@ def _matching(q: Question, answer: Any) -> Result:
     if not wrong:
         return Result(True, 1.0, _with_explanation(q, "Correct: every pair matches."))
     n_right = len(q.pairs) - len(wrong)
-    first = wrong[0]
-    msg = (
-        f"{n_right} of {len(q.pairs)} pairs right. "
-        f"'{first.left}' does not go with '{answer[first.left]}': {first.feedback} Try again."
-    )
+    # Every wrong pair, each with the reason for its own right partner.
+    mismatched = [
+        f"'{p.left}' does not go with '{answer[p.left]}': {_without_verdict(p.feedback)}"
+        for p in wrong
+    ]
+    msg = f"{n_right} of {len(q.pairs)} pairs right. " + " ".join(mismatched) + " Try again."
     return Result(False, round(n_right / len(q.pairs), 4), msg)
