@@ -26,6 +26,7 @@ _SUBMODULES = (
     "checkers",
     "data",
     "forecasts",
+    "friendly",
     "grading",
     "plots",
     "publishing",
@@ -36,6 +37,19 @@ _SUBMODULES = (
 )
 
 __all__ = ["__version__", *_SUBMODULES]
+
+
+def _friendly_errors() -> None:
+    """In a notebook kernel, show learners' errors as one clear line (see ``friendly``)."""
+    import sys
+
+    if "IPython" in sys.modules:
+        from .friendly import install
+
+        install()
+
+
+_friendly_errors()
 
 
 def __getattr__(name: str) -> object:
