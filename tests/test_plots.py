@@ -65,3 +65,84 @@ def test_chart_note_names_the_chart() -> None:
     ax.set_title("Visitors")
     assert repr(plots.ChartNote(fig)).startswith("Chart 'Visitors' (not graded)")
     plt.close(fig)
+
+
+# --- the map: Natural Earth shapes shipped in data/ --------------------------
+
+
+def test_the_map_resource_validates_and_records_its_public_domain_source() -> None:
+    import frictionless
+
+    res = data.resource(plots.MAP_RESOURCE)
+    assert res["format"] == "geojson"
+    assert any("world-atlas 2.0.2" in s["title"] and "Natural Earth" in s["publisher"]
+               for s in res["sources"])
+    assert [lic["name"] for lic in res["licenses"]] == ["other-pd"]
+    package = frictionless.Package(str(data.data_dir() / "datapackage.json"))
+    report = package.get_resource(plots.MAP_RESOURCE).validate()
+    assert report.valid, [e.message for task in report.tasks for e in task.errors]
+    # The map is a resource, not a table: data.load's loops never see it.
+    assert plots.MAP_RESOURCE not in data.resource_names()
+
+
+def test_the_map_draws_coastlines_and_borders_from_the_resource() -> None:
+    fig, ax = plt.subplots()
+    plots.basemap(ax)
+    (land,) = ax.collections
+    rings = land.get_paths()
+    assert len(rings) > 50  # the islands of Japan alone are dozens of rings
+    west, east, south, north = plots.MAP_EXTENT
+    assert ax.get_xlim() == (west, east) and ax.get_ylim() == (south, north)
+    # Seoul and Tokyo are on land; a point in the Sea of Japan / East Sea is not.
+    on_land = [any(r.contains_point(p) for r in rings) for p in [(126.99, 37.56), (139.69, 35.69),
+                                                                 (134.5, 40.0)]]
+    assert on_land == [True, True, False]
+    plt.close(fig)
+
+
+def test_the_map_needs_a_sensible_extent() -> None:
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="west, east, south, north"):
+        plots.basemap(ax, (147, 112, 24, 45))
+    plt.close(fig)
+
+
+# --- alt text in live pages ----------------------------------------------------
+
+
+def test_alt_text_is_written_from_the_chart_unless_given() -> None:
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4], label="Japan")
+    ax.set_title("Spending")
+    ax.set_xlabel("Year")
+    ax.set_ylabel("US$ bn")
+    ax.legend()
+    plots.add_source(fig, "Source: SIPRI")
+    assert plots.alt_text(fig) == (
+        "Chart: Spending. horizontal axis: Year, vertical axis: US$ bn, shows Japan. Source: SIPRI"
+    )
+    plots.describe(fig, "Line chart of Japan's military spending rising over two years.")
+    assert plots.alt_text(fig).startswith("Line chart of Japan's")
+    with pytest.raises(ValueError, match="describe the chart"):
+        plots.describe(fig, "chart")
+    plt.close(fig)
+
+
+def test_a_chart_shown_in_a_kernel_is_an_image_with_alt_text() -> None:
+    """Through IPython's own formatters, with the inline backend's PNG."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+
+    shell = InteractiveShell.instance()
+    try:
+        select_figure_formats(shell, {"png"})
+        plots.style()
+        fig, ax = plt.subplots()
+        ax.set_title("Visitors")
+        bundle, _ = shell.display_formatter.format(fig)
+        html = bundle["text/html"]
+        assert html.startswith('<img class="trilateral-chart" alt="Chart: Visitors')
+        assert f'src="data:image/png;base64,{bundle["image/png"]}"' in html
+        plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()

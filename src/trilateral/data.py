@@ -84,8 +84,17 @@ def descriptor(root: Path | str | None = None) -> dict[str, Any]:
 
 
 def resource_names(root: Path | str | None = None) -> list[str]:
-    """Names of every resource in the package, in descriptor order."""
-    return [r.get("name", "") for r in descriptor(root)["resources"]]
+    """Names of every table in the package, in descriptor order.
+
+    Only tabular resources (CSV files :func:`load` reads); the map's shapes
+    (``east_asia_map``, GeoJSON) are a resource too, read by
+    ``trilateral.plots.basemap``.
+    """
+    return [
+        r.get("name", "")
+        for r in descriptor(root)["resources"]
+        if r.get("profile", "tabular-data-resource") == "tabular-data-resource"
+    ]
 
 
 def resource(name: str, root: Path | str | None = None) -> dict[str, Any]:

@@ -4,13 +4,24 @@ Colours are the Okabe-Ito palette, which stays distinguishable for the common
 forms of colour blindness; every chart has a title, axis labels with units and
 a source line under it, so a chart copied into a slide still says where its
 numbers come from.
+
+Every chart shown in a notebook carries alt text in the live page too.
+JupyterLab's and Voila's image renderer reads only width and height from an
+output's metadata, so a PNG output can never have an ``alt`` attribute there;
+:func:`style` therefore adds an HTML view of each figure, an ``<img>`` with
+the alt text, beside the PNG (both renderers prefer HTML). The text is what
+:func:`describe` set, or else one written from the chart's title, axes,
+series and source line.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import math
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import gcfreeze
 
@@ -23,8 +34,13 @@ __all__ = [
     "OKABE_ITO",
     "CATEGORY_COLOURS",
     "ChartNote",
+    "MAP_EXTENT",
+    "MAP_RESOURCE",
     "add_source",
+    "alt_text",
     "bar_by_year",
+    "basemap",
+    "describe",
     "style",
     "timeline",
 ]
@@ -98,8 +114,114 @@ def _show(fig: Figure) -> Figure:
     return fig
 
 
+# Where a figure keeps the alt text given by describe().
+_ALT_ATTR = "_trilateral_alt"
+
+
+def describe(fig: Figure, alt: str) -> Figure:
+    """Give ``fig`` the alt text a screen reader reads for it in the live page.
+
+    Without it, :func:`alt_text` writes one from the chart's own labels.
+    """
+    if not isinstance(alt, str) or len(alt.strip()) < 20:
+        raise ValueError("alt text should describe the chart in a sentence or more")
+    setattr(fig, _ALT_ATTR, alt.strip())
+    return fig
+
+
+def _legend_labels(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    if legend is not None:
+        return [t.get_text() for t in legend.get_texts() if t.get_text()]
+    return [
+        label
+        for artist in ax.get_lines() + ax.collections + ax.containers
+        if (label := str(artist.get_label())) and not label.startswith("_")
+    ]
+
+
+def alt_text(fig: Figure) -> str:
+    """The alt text of ``fig``: what :func:`describe` set, or one made from
+    each panel's title, axis labels and series, and the figure's source line."""
+    given = getattr(fig, _ALT_ATTR, None)
+    if given:
+        return given
+    parts = []
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison and not ax.get_title():
+            continue
+        bits = [ax.get_title() or "Chart"]
+        if ax.get_xlabel():
+            bits.append(f"horizontal axis: {ax.get_xlabel()}")
+        if ax.get_ylabel():
+            bits.append(f"vertical axis: {ax.get_ylabel()}")
+        lanes = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        if ax.get_ylabel() == "" and lanes:
+            bits.append("rows: " + ", ".join(lanes))
+        labels = _legend_labels(ax)
+        if labels:
+            bits.append("shows " + "; ".join(labels))
+        parts.append(". ".join([bits[0], ", ".join(bits[1:])]) if len(bits) > 1 else bits[0])
+    suptitle = getattr(fig, "_suptitle", None)
+    head = f"{suptitle.get_text()}. " if suptitle is not None and suptitle.get_text() else ""
+    source = " ".join(t.get_text().replace("\n", " ") for t in fig.texts if t.get_text())
+    text = "Chart: " + head + ". ".join(parts or ["a figure without a title"]) + "."
+    return f"{text} {source}".strip()
+
+
+def _enable_alt_html() -> None:
+    """Show figures as an ``<img>`` with alt text, beside the usual PNG.
+
+    Does nothing outside IPython, or when figures are not shown as PNG (the
+    ``Agg`` backend of test runs): then there is no image to describe. The
+    PNG is drawn once, for the HTML view, and reused for the PNG output.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    import matplotlib.pyplot as plt  # noqa: F401  (sets up the inline backend)
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    png_formatter = formatters["image/png"]
+    try:
+        draw_png = png_formatter.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(draw_png, "_trilateral", False):
+        return
+    # The PNG last drawn for the HTML view, and its figure: IPython asks for
+    # text/html just before image/png when it displays one object.
+    drawn: list[Any] = [None, None]
+
+    def as_html(fig: Figure) -> str | None:
+        png = draw_png(fig)
+        if png is None:
+            return None
+        drawn[:] = [fig, png]
+        data = png[0] if isinstance(png, tuple) else png
+        return (
+            f'<img class="trilateral-chart" alt="{html.escape(alt_text(fig), quote=True)}" '
+            f'src="data:image/png;base64,{data}">'
+        )
+
+    def as_png(fig: Figure) -> Any:
+        fig_drawn, png = drawn
+        drawn[:] = [None, None]
+        return png if fig_drawn is fig else draw_png(fig)
+
+    as_png._trilateral = True  # type: ignore[attr-defined]
+    formatters["text/html"].for_type(Figure, as_html)
+    png_formatter.for_type(Figure, as_png)
+
+
 def style() -> None:
-    """Apply the course style to matplotlib (idempotent)."""
+    """Apply the course style to matplotlib (idempotent), and give charts
+    shown in a notebook their alt text (see the module's docstring)."""
     import matplotlib as mpl
     from cycler import cycler
 
@@ -123,6 +245,7 @@ def style() -> None:
             "legend.frameon": False,
         }
     )
+    _enable_alt_html()
     gcfreeze.after_imports()  # matplotlib is imported by now
 
 
@@ -175,11 +298,11 @@ def timeline(
         fig = ax.figure
     cats = [c for c in CATEGORY_COLOURS if c in set(events["category"])]
     for lane, cat in enumerate(cats):
-        sub = events[events["category"] == cat]
+        sub = events[events["category"] == cat].sort_values("date")
         ax.scatter(
             sub["date"],
-            [lane] * len(sub),
-            s=60,
+            _staggered(sub["date"], lane),
+            s=48,
             color=CATEGORY_COLOURS[cat],
             marker=_MARKERS[cat],
             edgecolor="black",
@@ -187,17 +310,95 @@ def timeline(
             label=f"{cat} ({len(sub)})",
             zorder=3,
         )
+    # Labels of marked dates sit in a band above the top lane, where no
+    # marker is drawn, ending at their line.
+    band = len(cats) - 0.3
     for when, label in (marks or {}).items():
         x = pd.Timestamp(when)
-        ax.axvline(x, color="#333333", linestyle="--", linewidth=1)
-        ax.annotate(label, (x, len(cats) - 0.5), rotation=90, ha="right", va="top", fontsize=8)
+        ax.axvline(x, color="#333333", linestyle="--", linewidth=1, zorder=2)
+        ax.annotate(label, (x, band + 0.25), xytext=(-3, 0), textcoords="offset points",
+                    ha="right", va="center", fontsize=8,
+                    bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"})
     ax.set_yticks(range(len(cats)), cats)
-    ax.set_ylim(-0.7, len(cats) - 0.3)
+    ax.set_ylim(-0.7, band + (0.55 if marks else 0))
     ax.set_xlabel("Date (year)")
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
     add_source(fig, source)
     return _show(fig)
+
+
+# Events closer than this in one lane are drawn a little above and below the
+# lane's line, so markers that would cover each other stay apart.
+_CLOSE_DAYS = 75
+_STAGGER = 0.2
+
+
+def _staggered(dates: pd.Series, lane: int) -> list[float]:
+    """Heights for the sorted ``dates`` of one lane: the lane's own, except
+    that each run of close events alternates above and below it."""
+    heights: list[float] = []
+    previous = None
+    step = 0
+    for when in dates:
+        close = previous is not None and (when - previous).days < _CLOSE_DAYS
+        step = step + 1 if close else 0
+        offset = 0.0 if step == 0 else _STAGGER * (1 if step % 2 else -1)
+        heights.append(lane + offset)
+        previous = when
+    return heights
+
+
+# The area the course's map shows: longitude 112-147 E, latitude 24-45 N.
+MAP_EXTENT = (112.0, 147.0, 24.0, 45.0)
+MAP_RESOURCE = "east_asia_map"
+_LAND = "#F2EFE6"
+_SEA = "#DCEAF4"
+_BORDER = "#6F6F6F"
+
+
+def _map_features() -> list[dict[str, Any]]:
+    """The countries of the map resource (GeoJSON), read from the data folder."""
+    from . import data
+
+    res = data.resource(MAP_RESOURCE)
+    path = data.data_dir() / str(res["path"])
+    with path.open(encoding="utf-8") as handle:
+        collection = json.load(handle)
+    if collection.get("type") != "FeatureCollection":
+        raise ValueError(f"{res['path']} is not a GeoJSON FeatureCollection")
+    return collection["features"]
+
+
+def basemap(ax: Axes, extent: tuple[float, float, float, float] = MAP_EXTENT) -> Axes:
+    """Draw land, sea, coastlines and borders of East Asia under a chart.
+
+    The shapes are Natural Earth's 1:50m countries (public domain), clipped
+    to the region and kept in ``data/`` (resource ``east_asia_map``), so the
+    map draws offline. Longitude and latitude are the axes; the aspect is set
+    so a degree of longitude is as long as it is at the map's middle
+    latitude, as on an equirectangular map centred there.
+    """
+    from matplotlib.collections import PolyCollection
+
+    west, east, south, north = extent
+    if not (west < east and south < north):
+        raise ValueError(f"extent must be (west, east, south, north), got {extent}")
+    rings = [
+        ring
+        for feature in _map_features()
+        for polygon in feature["geometry"]["coordinates"]
+        for ring in polygon[:1]  # outer rings; lakes are not drawn
+    ]
+    ax.add_collection(
+        PolyCollection(rings, facecolors=_LAND, edgecolors=_BORDER, linewidths=0.6, zorder=1)
+    )
+    ax.set_facecolor(_SEA)
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.set_aspect(1 / math.cos(math.radians((south + north) / 2)))
+    ax.grid(True, color="white", alpha=0.6, linewidth=0.6)
+    return ax
 
 
 def bar_by_year(
