@@ -6,16 +6,15 @@ PYTHON ?= python3
 VENV   := $(CURDIR)/.venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
+PIP    := $(if $(shell command -v uv 2>/dev/null),uv pip install --quiet --python $(BIN)/python,$(BIN)/python -m pip install --quiet --disable-pip-version-check)
 export PATH := $(BIN):$(PATH)
-# Jupyter servers started as root (containers, CI) need --allow-root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-START  := student/00_start_here/start_here.ipynb
 # axe-core, the accessibility engine the browser tests inject into pages.
 AXE_VERSION := 4.11.4
 AXE    := build/axe/node_modules/axe-core/axe.min.js
 SECTION ?= 00_start_here
 
-.PHONY: help env lab student test lint execute app lite bench clean
+.PHONY: help env env-test lab student test lint execute app lite bench clean
 
 help:
 	@echo "make lab      set up (first time only) and open the course in JupyterLab"
@@ -28,29 +27,39 @@ help:
 	@echo "make bench    measure notebook time, kernel memory and grading speed"
 	@echo "make clean    remove generated course folders (release/, autograded/, ...)"
 
+# Two layers: what a learner needs (make lab), and on top of it the test and
+# publishing tools (pytest, nbval, Playwright, Voila, JupyterLite) for make test.
+# uv installs them when it is on PATH; pip otherwise.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(PIP) -e .
 	@touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP)
+	$(PIP) -e ".[test]"
+	@touch $(TEST_STAMP)
+
 env: $(STAMP)
+
+env-test: $(TEST_STAMP)
 
 student: env
 	$(BIN)/python -m trilateral.publishing.workspace --course-root $(CURDIR) --into student
 
+# Self-study: JupyterLab on student/ only, without nbgrader's instructor
+# interface, news toasts or the JupyterLite kernel; widget state is saved.
 lab: student
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(START)
+	$(BIN)/python -m trilateral.publishing.selfstudy --course-root $(CURDIR)
 
 $(AXE):
 	npm install --no-save --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION)
 
-test: env $(AXE)
+test: env-test $(AXE)
 	$(BIN)/ruff check --no-cache src tests benchmarks conftest.py
 	$(BIN)/python -m pytest
 
-lint: env
+lint: env-test
 	$(BIN)/ruff check --no-cache src tests benchmarks conftest.py
 
 # The graded-widget test cells check saved answers: run with the answer key
@@ -62,13 +71,13 @@ execute: env
 	TRILATERAL_ANSWERS_DIR=$$key $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=300 $(NB); rc=$$?; rm -rf $$key; exit $$rc
 
-app: env
+app: env-test
 	$(BIN)/python -m trilateral.publishing.app $(SECTION) --course-root $(CURDIR)
 
-lite: env
+lite: env-test
 	$(BIN)/python -m trilateral.publishing.lite --course-root $(CURDIR) --out build/lite
 
-bench: env
+bench: env-test
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -20,7 +20,7 @@ from trilateral.questions import Question, load_bank
 
 from browser_support import isolated_env
 
-__all__ = ["completed_student_folder", "first_self_check"]
+__all__ = ["completed_student_folder", "first_self_check", "fresh_student_folder"]
 
 ROOT = Path(__file__).resolve().parents[1]
 _WIDGET = re.compile(r"bank\.widget\(\s*['\"]([a-z0-9-]+)['\"]\s*\)")
@@ -34,13 +34,12 @@ def _grade_ids(nb: dict) -> dict[str, dict]:
     }
 
 
-def completed_student_folder(
-    base: Path, home: Path, sections: list[str] | None = None
-) -> Path:
-    """A generated student folder with every exercise done; returns its path.
+def fresh_student_folder(base: Path, home: Path, sections: list[str] | None = None) -> Path:
+    """A generated student folder as a new student gets it, nothing answered."""
+    return _generated(base, home, sections)
 
-    ``sections`` limits it to some section folders (all by default).
-    """
+
+def _generated(base: Path, home: Path, sections: list[str] | None) -> Path:
     course = base / "course"
     for folder in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*")):
         if sections is None or folder.name in sections:
@@ -55,6 +54,18 @@ def completed_student_folder(
     )
     if done.returncode:
         raise RuntimeError(f"building the student folder failed:\n{done.stdout}\n{done.stderr}")
+    return student
+
+
+def completed_student_folder(
+    base: Path, home: Path, sections: list[str] | None = None
+) -> Path:
+    """A generated student folder with every exercise done; returns its path.
+
+    ``sections`` limits it to some section folders (all by default).
+    """
+    student = _generated(base, home, sections)
+    course = base / "course"
     for source in sorted((course / "notebooks").glob("[0-9][0-9]_*/*.ipynb")):
         section = source.parent.name
         target = student / section / source.name
