@@ -26,6 +26,17 @@ def test_app_notebook_holds_only_ungraded_self_checks() -> None:
     assert len(ids) >= 4
     assert code[1:] == [f'bank.widget("{qid}")' for qid in ids]
     assert not any("BEGIN SOLUTION" in c or "answers." in c for c in code)
+    assert nb.metadata["title"] == f"Self-checks: {nb_title(folder)}"
+
+
+def nb_title(folder: Path) -> str:
+    """The lesson's first heading, which names the section."""
+    import nbformat
+
+    lesson = nbformat.read(next(folder.glob("*.ipynb")), as_version=4)
+    return next(re.search(r"^#\s+(.+)$", c.source, re.M).group(1).strip()
+                for c in lesson.cells
+                if c.cell_type == "markdown" and re.search(r"^#\s+(.+)$", c.source, re.M))
 
 
 def test_unknown_section_is_a_clear_error(tmp_path: Path) -> None:
@@ -47,6 +58,7 @@ def test_voila_serves_self_checks_without_code(tmp_path: Path) -> None:
         page.goto(f"{server.url}/?token={server.token}", timeout=120_000)
         exercise = page.locator(".trilateral-exercise", has_text=question.prompt[:40]).first
         exercise.wait_for(timeout=120_000)
+        assert page.title() == f"Self-checks: {nb_title(ROOT / 'notebooks' / SECTION)}"
         body = page.locator("body").inner_text()
         assert "bank.widget" not in body and "load_bank" not in body, "code is shown"
         assert page.locator(".trilateral-exercise").count() == len(

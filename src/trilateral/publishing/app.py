@@ -92,6 +92,8 @@ def selfcheck_notebook(folder: Path):
         cells.append(v4.new_markdown_cell(f"## Question {n}"))
         cells.append(v4.new_code_cell(f'bank.widget("{qid}")'))
     nb = v4.new_notebook(cells=cells)
+    # The browser tab's title (Voila's page <title>); otherwise it is the file name.
+    nb.metadata["title"] = f"Self-checks: {title}"
     nb.metadata["kernelspec"] = {
         "name": "python3", "display_name": "Python 3", "language": "python"
     }
