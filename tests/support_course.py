@@ -26,6 +26,15 @@ WRITTEN_POINTS = 2.0
 MAX_SCORE = sum(EX_POINTS.values()) + WRITTEN_POINTS
 CELL_TIMEOUT = 5
 
+# The optional graded quiz (``make_course(..., quiz=True)``): a widget's saved answer in
+# answers.json, checked by a hidden test, as the real sections do.
+QUIZ_ID = "demo-quiz-1"
+QUIZ_POINTS = 1.0
+QUIZ_RIGHT = "Seoul"
+QUIZ_TESTS = (f"from trilateral import answers\nanswers.require({QUIZ_ID!r})\n"
+              f"### BEGIN HIDDEN TESTS\nanswers.check({QUIZ_ID!r}, {QUIZ_RIGHT!r})\n"
+              "### END HIDDEN TESTS")
+
 SOLUTION_1 = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
 SOLUTION_2 = "### BEGIN SOLUTION\ntotal = sum(range(10))\n### END SOLUTION"
 SECRET = "assert double(-21) == -42"
@@ -78,8 +87,9 @@ def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: f
     return {"nbgrader": nb}
 
 
-def demo_notebook() -> nbformat.NotebookNode:
-    """The instructor version: solutions, visible and hidden tests, a written task."""
+def demo_notebook(quiz: bool = False) -> nbformat.NotebookNode:
+    """The instructor version: solutions, visible and hidden tests, a written task
+    (and with ``quiz``, a graded quiz read from answers.json)."""
     cells = [
         new_markdown_cell("# Demo section\n\nA two-exercise notebook for the grading tests."),
         new_code_cell("import math", metadata=_meta("demo-setup", grade=False, solution=False,
@@ -103,6 +113,13 @@ def demo_notebook() -> nbformat.NotebookNode:
                           metadata=_meta("demo-written-1", grade=True, solution=True,
                                          locked=False, points=WRITTEN_POINTS)),
     ]
+    if quiz:
+        cells += [
+            new_markdown_cell("### Quiz (1 point)\n\nWhich capital is this? Answer in the widget."),
+            new_code_cell(QUIZ_TESTS, metadata=_meta("demo-quiz-tests", grade=True,
+                                                     solution=False, locked=True,
+                                                     points=QUIZ_POINTS)),
+        ]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -123,11 +140,11 @@ c.Execute.iopub_timeout = 2
 '''
 
 
-def make_course(root: Path, extra_config: str = "") -> Path:
-    """Write the demo course into ``root`` and return it."""
+def make_course(root: Path, extra_config: str = "", quiz: bool = False) -> Path:
+    """Write the demo course into ``root`` (with ``quiz``, a graded quiz too) and return it."""
     folder = root / "notebooks" / SECTION
     folder.mkdir(parents=True)
-    nbformat.write(demo_notebook(), folder / NOTEBOOK)
+    nbformat.write(demo_notebook(quiz), folder / NOTEBOOK)
     (root / "nbgrader_config.py").write_text(
         CONFIG.format(timeout=CELL_TIMEOUT, extra=extra_config), encoding="utf-8")
     return root
@@ -153,6 +170,17 @@ def solved(nb: dict) -> dict:
         "demo-ex2-solution": "total = sum(range(10))",
         "demo-written-1": "Because the two answers say so.",
     })
+
+
+def answers_file(answer: str) -> bytes:
+    """An answers.json holding ``answer`` to the quiz, written as the widget writes it."""
+    import tempfile
+
+    from trilateral import answers
+
+    with tempfile.TemporaryDirectory() as folder:
+        answers.save_many({QUIZ_ID: answer}, folder)
+        return (Path(folder) / answers.ANSWERS_FILE).read_bytes()
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300,

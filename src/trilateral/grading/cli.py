@@ -2,11 +2,11 @@
 
     trilateral release [SECTION ...]          student versions (and the exchange, if set)
     trilateral due SECTION DATETIME           set or move a due date
-    trilateral collect [SECTION ...]          from the exchange, or --zip FILE from an LMS
+    trilateral collect [SECTION ...]          from the exchange, or --zip FILE --lms PLATFORM
     trilateral grade [SECTION ...]            autograde, grades CSV, summary
     trilateral feedback [SECTION ...]         HTML feedback, after manual grading
     trilateral return [SECTION ...]           fresh feedback, released through the exchange
-    trilateral export [--csv FILE]            grades (with manual grades) to CSV
+    trilateral export [--format F] [--csv FILE]  grades (with manual grades) to CSV
     trilateral lint                           check the source notebooks (tests included)
     trilateral student-tree OUT               the students' side only, for a hub or Binder
 
@@ -116,7 +116,12 @@ def cmd_collect(args) -> int:
         if len(args.sections) != 1:
             raise UsageError("--zip needs exactly one SECTION (the assignment the download is for)")
         (section,) = _sections(root, args.sections)
+        if args.lms:
+            return _lms_collect(root, section, zip_path, args.lms, args.roster, args.force,
+                                args.verbose)
         return _zip_collect(root, section, zip_path, args.regexp)
+    if args.lms or args.roster:
+        raise UsageError("--lms and --roster go with --zip FILE (a download from the platform)")
     if not _exchange_configured(root):
         raise UsageError("no exchange is configured (set c.Exchange.root in nbgrader_config.py), "
                          "or use --zip FILE for a download from your learning platform")
@@ -132,7 +137,11 @@ def _zip_collect(root: Path, section: str, zip_path: Path, regexp: str) -> int:
     from traitlets.config import Config
 
     from .. import grading
+    from . import lms
 
+    if lms.has_graded_quiz(root / grading.SOURCE_DIR / section):
+        raise UsageError(f"{section} has a graded quiz, whose answers.json a file-name pattern "
+                         "would drop: use --lms canvas|moodle|blackboard")
     archive = root / "downloaded" / section / "archive"
     archive.mkdir(parents=True, exist_ok=True)
     shutil.copy2(zip_path, archive / zip_path.name)
@@ -145,6 +154,79 @@ def _zip_collect(root: Path, section: str, zip_path: Path, regexp: str) -> int:
     app.start()
     print(f"{section}: {len(grading.submissions(root, section))} submissions in submitted/")
     return EXIT_OK
+
+
+def _lms_collect(root: Path, section: str, zip_path: Path, platform: str,
+                 roster_path: str | None, force: bool, verbose: bool = False) -> int:
+    """Collect a platform's bulk download with every file a submission needs.
+
+    The whole download is checked first (:func:`lms.plan_download`); students
+    whose files are incomplete, or who were collected before (without
+    ``--force``), are reported and left out, and nbgrader's ``ZipCollectApp``
+    copies the others into ``submitted/``. Each run keeps its download in
+    ``downloaded/<section>/<run>/``, so an earlier one is never extracted again.
+    """
+    import json
+    from datetime import datetime, timezone
+
+    from nbgrader.apps import ZipCollectApp
+    from traitlets.config import Config
+
+    from .. import grading
+    from . import lms
+
+    release = root / "release" / section
+    if not release.is_dir():
+        raise UsageError(f"{section} was never released (no release/{section}/): "
+                         f"run `trilateral release {section}` first")
+    try:
+        roster = lms.read_roster(roster_path) if roster_path else None
+        plan = lms.plan_download(zip_path, platform, release, roster=roster,
+                                 quiz=lms.has_graded_quiz(root / grading.SOURCE_DIR / section))
+    except ValueError as err:  # DownloadError too
+        raise UsageError(str(err)) from None
+    problems: list[str] = []
+    good: list[str] = []
+    for key, arrival in sorted(plan.arrivals.items()):
+        if arrival.problems:
+            problems.extend(arrival.problems)
+            continue
+        done = root / "submitted" / arrival.student / section
+        if done.is_dir() and any(done.iterdir()) and not force:
+            problems.append(f"{arrival.student}: already collected in submitted/{arrival.student}/"
+                            f"{section}/; kept as it is (use --force to replace it)")
+            continue
+        good.append(key)
+    if good:
+        run = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        base = root / "downloaded" / section / run
+        archive, extracted = base / "archive", base / "extracted"
+        archive.mkdir(parents=True)
+        shutil.copy2(zip_path, archive / "download.zip")
+        plan_file = base / "plan.json"
+        plan_file.write_text(json.dumps(plan.entries(good), indent=1), encoding="utf-8")
+        for student in good:  # --force: nbgrader replaces the folder only when told to
+            shutil.rmtree(root / "submitted" / student / section, ignore_errors=True)
+        extra = Config()
+        extra.ZipCollectApp.collector_plugin = lms.PlanCollector
+        extra.ZipCollectApp.archive_directory = f"{run}/archive"
+        extra.ZipCollectApp.extracted_directory = f"{run}/extracted"
+        extra.PlanCollector.plan_file = str(plan_file)
+        extra.PlanCollector.extracted_root = str(extracted)
+        # Its step-by-step log would bury the per-student lines; --verbose shows it.
+        extra.ZipCollectApp.log_level = "INFO" if verbose else "ERROR"
+        grading._alembic_on_path()
+        app = ZipCollectApp(config=grading.load_config(root, extra))
+        app.initialize([section])
+        app.start()
+    arrived = [plan.arrivals[k] for k in good]
+    print(f"{section}: {len(arrived)} submissions collected from the {platform} download "
+          "into submitted/")
+    for arrival in arrived:
+        print(f"  {arrival.line()}")
+    for problem in problems:
+        print(f"trilateral: error: {problem}", file=sys.stderr)
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 def cmd_grade(args) -> int:
@@ -211,15 +293,29 @@ def cmd_grade(args) -> int:
 
 def cmd_export(args) -> int:
     from .. import grading
+    from . import lms
 
     root = _course(args)
-    csv_path = Path(args.csv) if args.csv else root / "grades.csv"
+    default = {"nbgrader": "grades.csv", "canvas": "canvas-grades.csv",
+               "moodle": "moodle-grades.csv"}[args.format]
+    csv_path = Path(args.csv) if args.csv else root / default
     if not csv_path.is_absolute():
         csv_path = root / csv_path
     if not (root / "gradebook.db").is_file():
         raise UsageError(f"no gradebook in {root}: grade something first")
-    grading.export_grades(root, csv_path)
-    print(f"grades of every section: {csv_path}")
+    if args.format == "nbgrader":
+        if args.roster:
+            raise UsageError("--roster goes with --format canvas or moodle")
+        grading.export_grades(root, csv_path)
+        print(f"grades of every section: {csv_path}")
+        return EXIT_OK
+    try:
+        roster = lms.read_roster(args.roster) if args.roster else None
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    sections = grading.assigned_sections(root)
+    lms.write_gradebook_csv(root, csv_path, args.format, sections, roster)
+    print(f"{args.format} gradebook import of {', '.join(sections) or 'no section'}: {csv_path}")
     return EXIT_OK
 
 
@@ -381,10 +477,18 @@ def build_parser() -> argparse.ArgumentParser:
                        "platform (nbgrader zip_collect).")
     p.add_argument("sections", nargs="*", metavar="SECTION")
     p.add_argument("--zip", metavar="FILE", help="a zip of submitted notebooks (needs one SECTION)")
+    p.add_argument("--lms", choices=["canvas", "moodle", "blackboard"],
+                   help="the platform the zip comes from: its file names are read the way it "
+                   "writes them, and each student's answers.json travels with the notebook")
+    p.add_argument("--roster", metavar="CSV",
+                   help="class list mapping the platform's ids to student ids (columns "
+                   "student_id and lms_id, login_id, name, email, section)")
+    p.add_argument("--force", action="store_true",
+                   help="replace students already collected for this section")
     p.add_argument("--regexp", metavar="REGEX",
                    default=r".*/(?P<student_id>[A-Za-z0-9.@-]+)_(?P<file_id>[^/]+)\.ipynb$",
-                   help="how a file name in the zip gives student_id and file_id "
-                   "(default: STUDENT_notebook.ipynb)")
+                   help="without --lms: how a file name in the zip gives student_id and "
+                   "file_id (default: STUDENT_notebook.ipynb; notebooks only)")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("grade", help="autograde every submission and export grades.csv",
@@ -430,7 +534,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export every grade (with manual grades) to CSV",
                        description="Export every grade in the gradebook, including scores "
                        "entered in the formgrader, to a CSV file for a learning platform.")
-    p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv)")
+    p.add_argument("--csv", metavar="FILE", help="where to export grades (default grades.csv, "
+                   "canvas-grades.csv or moodle-grades.csv)")
+    p.add_argument("--format", choices=["nbgrader", "canvas", "moodle"], default="nbgrader",
+                   help="nbgrader's CSV (default), or the gradebook import CSV of Canvas or "
+                   "Moodle (one row per student, one column per section assigned)")
+    p.add_argument("--roster", metavar="CSV",
+                   help="class list giving the platform's identity of each student (columns "
+                   "student_id and lms_id, login_id, name, email, section)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("lint", help="check the source notebooks against the course's rules",
