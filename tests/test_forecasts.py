@@ -68,10 +68,36 @@ def test_path_follows_trilateral_home(home: Path) -> None:
     assert forecasts.forecasts_path() == home / "forecasts.json"
 
 
-def test_path_defaults_to_home_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_path_is_in_the_learners_assignment_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """05 saves into its own folder; 09 finds that file beside its folder; never ~/."""
     monkeypatch.delenv("TRILATERAL_HOME", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert forecasts.forecasts_path() == tmp_path / ".trilateral" / "forecasts.json"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    challenges = tmp_path / "student" / forecasts.SECTION
+    hindsight = tmp_path / "student" / "09_hindsight"
+    challenges.mkdir(parents=True)
+    hindsight.mkdir()
+    assert forecasts.forecasts_path(challenges) == challenges / "forecasts.json"
+    assert forecasts.forecasts_path(hindsight) == challenges / "forecasts.json"
+    assert forecasts.forecasts_path(tmp_path) == tmp_path / "forecasts.json"
+    monkeypatch.chdir(hindsight)
+    forecasts.save({"q1": 0.25})
+    assert (challenges / "forecasts.json").is_file()
+    assert not (tmp_path / "home").exists(), "nothing is saved outside the learner's work"
+
+
+def test_forecasts_saved_by_an_earlier_version_are_still_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("TRILATERAL_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    forecasts.save({"q1": 0.5}, tmp_path / "home" / ".trilateral" / "forecasts.json")
+    assert forecasts.load() == {"q1": 0.5}
+    forecasts.save({"q1": 0.75})
+    assert forecasts.load() == {"q1": 0.75}
+    assert (tmp_path / "forecasts.json").is_file()
 
 
 def test_load_missing_or_damaged_is_none(home: Path) -> None:

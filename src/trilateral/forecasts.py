@@ -10,8 +10,12 @@ those probabilities with :func:`brier` against the naive forecasts of
 
 Saving is always the learner's choice: the widget writes ``forecasts.json``
 only when its button is clicked, never when a notebook cell runs, so an
-automated run of the notebooks writes nothing. The file lives in
-``$TRILATERAL_HOME`` when that is set, otherwise in ``~/.trilateral``.
+automated run of the notebooks writes nothing. The file lives with the
+learner's work, in the assignment folder of the section that asks for the
+forecasts (``05_challenges_and_opportunities/forecasts.json``, found beside
+the hindsight notebook's own folder), or in ``$TRILATERAL_HOME`` when that
+is set; see :func:`forecasts_path`. A file saved by an earlier version in
+``~/.trilateral`` is still read until the learner saves again.
 """
 
 from __future__ import annotations
@@ -53,11 +57,30 @@ def questions() -> pd.DataFrame:
     return data.load(DATASET)
 
 
-def forecasts_path() -> Path:
-    """Where saved forecasts live: ``$TRILATERAL_HOME/forecasts.json`` or ``~/.trilateral/``."""
+SECTION = "05_challenges_and_opportunities"
+LEGACY_DIR = ".trilateral"  # under the home folder, where earlier versions saved
+
+
+def forecasts_path(cwd: str | Path | None = None) -> Path:
+    """Where forecasts are saved: with the learner's work, never in a hidden folder.
+
+    ``$TRILATERAL_HOME/forecasts.json`` when that is set; otherwise the
+    forecasts section's folder beside the notebook's own (``cwd``, the
+    kernel's working directory by default), so the challenges and hindsight
+    notebooks share one file in the learner's ``05_challenges_and_opportunities``
+    folder; otherwise the notebook's own folder.
+    """
     home = os.environ.get("TRILATERAL_HOME")
-    folder = Path(home) if home else Path.home() / ".trilateral"
+    if home:
+        return Path(home) / FILENAME
+    here = Path(cwd) if cwd is not None else Path.cwd()
+    section = here.parent / SECTION
+    folder = section if here.name != SECTION and section.is_dir() else here
     return folder / FILENAME
+
+
+def _legacy_path() -> Path:
+    return Path.home() / LEGACY_DIR / FILENAME
 
 
 def _check_probability(value: Any, where: str) -> float:
@@ -150,6 +173,8 @@ def load(path: str | Path | None = None) -> dict[str, float] | None:
     forecasts (a damaged file is treated like a missing one, never a crash).
     """
     target = Path(path) if path is not None else forecasts_path()
+    if path is None and not target.exists() and not os.environ.get("TRILATERAL_HOME"):
+        target = _legacy_path()  # saved by an earlier version; the next save moves it
     try:
         raw = json.loads(target.read_text(encoding="utf-8"))
     except (OSError, ValueError):
