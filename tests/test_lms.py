@@ -386,3 +386,27 @@ def test_roster_csv_reads_a_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_bytes("\ufeffstudent_id,lms_id\nakiko,1001\n".encode())
     assert lms.read_roster(path).find(lms_id="1001") == "akiko"
+
+
+def test_canvas_names_late_marks_and_resubmissions(tmp_path: Path) -> None:
+    """Canvas's names, read without nbgrader: user id, LATE, the -1 of a file sent again,
+    and a file the release does not have (ignored, not an error)."""
+    from trilateral.grading import lms
+
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / NOTEBOOK).write_text("{}", encoding="utf-8")
+    download = _zip(tmp_path / "submissions.zip", {
+        "nakamuraakiko_1001_7000_demo.ipynb": b"{}",
+        "nakamuraakiko_1001_7001_answers.json": b"{}",
+        "kimbora_LATE_1002_7002_demo-2.ipynb": b"{}",
+        "kimbora_LATE_1002_7003_answers-1.json": b"{}",
+        "kimbora_LATE_1002_7004_notes.txt": b"",
+    })
+    plan = lms.plan_download(download, "canvas", release, quiz=True)
+    assert lms.describe(plan.arrivals) == [
+        "1001: answers.json, demo.ipynb",
+        "1002: answers.json, demo.ipynb (marked late by the platform); ignored: notes.txt",
+    ]
+    assert all(not a.problems for a in plan.arrivals.values())
+    assert plan.entries(["1002"])["kimbora_LATE_1002_7002_demo-2.ipynb"]["file_id"] == NOTEBOOK
