@@ -410,3 +410,54 @@ def test_canvas_names_late_marks_and_resubmissions(tmp_path: Path) -> None:
     ]
     assert all(not a.problems for a in plan.arrivals.values())
     assert plan.entries(["1002"])["kimbora_LATE_1002_7002_demo-2.ipynb"]["file_id"] == NOTEBOOK
+
+
+def test_moodle_flat_names_and_other_plugins(tmp_path: Path) -> None:
+    """Moodle's download without folders: the file name follows the plugin's prefix."""
+    from trilateral.grading import lms
+
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / NOTEBOOK).write_text("{}", encoding="utf-8")
+    download = _zip(tmp_path / "moodle.zip", {
+        "Bora Kim_5502_assignsubmission_file_demo.ipynb": b"{}",
+        "Bora Kim_5502_assignsubmission_file_answers.json": b"{}",
+        "Bora Kim_5502_assignsubmission_onlinetext_onlinetext.html": b"",
+        "Chen Wang_5503_assignsubmission_file_demo.ipynb": b"{}",
+    })
+    plan = lms.plan_download(download, "moodle", release, quiz=True)
+    assert lms.describe(plan.arrivals) == [
+        "5502: answers.json, demo.ipynb; ignored: onlinetext.html",
+        "5503: demo.ipynb",
+    ]
+    assert plan.arrivals["5503"].problems == [
+        "5503: demo.ipynb arrived without answers.json (the section has a graded quiz, so its "
+        "answers would score 0); not collected"]
+    assert lms.plan_download(download, "moodle", release, quiz=False).arrivals["5503"].problems \
+        == []
+
+
+def test_platform_csvs_leave_a_section_not_handed_in_empty(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """Two sections, one submission: a score in one column, an empty cell in the other,
+    and without a roster the student id stands in for the platform's id."""
+    import os
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    # nbgrader runs the alembic program to create a gradebook: this environment's.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    from trilateral.grading import lms
+
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", course_id="trilateral") as gb:
+        gb.add_assignment("01_demo")
+        gb.add_assignment("02_other")
+        gb.add_student("akiko")
+        gb.add_submission("01_demo", "akiko")
+    lms.write_gradebook_csv(tmp_path, tmp_path / "c.csv", "canvas", ["01_demo", "02_other"])
+    lms.write_gradebook_csv(tmp_path, tmp_path / "m.csv", "moodle", ["01_demo"])
+    assert (tmp_path / "c.csv").read_text(encoding="utf-8") == (
+        "Student,ID,SIS User ID,SIS Login ID,Section,01_demo,02_other\n,akiko,,,,0,\n")
+    assert (tmp_path / "m.csv").read_text(encoding="utf-8") == (
+        "Username,Email address,01_demo\nakiko,,0\n")

@@ -14,8 +14,9 @@ Every command works on the course folder given by ``--course-root`` (default:
 the current folder) and reads its ``nbgrader_config.py``. Errors are one
 line on standard error. The exit status is 0 when the tool did its job, even
 if some students' code failed (those are reported and scored 0); 2 for a
-usage error (missing course, unknown section, no submissions); 1 when an
-nbgrader step itself failed.
+usage error (missing course, unknown section, no submissions, a download that
+cannot be read); 1 when an nbgrader step itself failed, or when ``collect``
+left a student out of a platform's download (each named on standard error).
 """
 
 from __future__ import annotations
