@@ -461,3 +461,20 @@ def test_platform_csvs_leave_a_section_not_handed_in_empty(tmp_path: Path,
         "Student,ID,SIS User ID,SIS Login ID,Section,01_demo,02_other\n,akiko,,,,0,\n")
     assert (tmp_path / "m.csv").read_text(encoding="utf-8") == (
         "Username,Email address,01_demo\nakiko,,0\n")
+
+
+def test_a_path_out_of_the_download_stops_everything(course: Path, tmp_path: Path,
+                                                     capsys) -> None:
+    entry = "Bora Kim_5502_assignsubmission_file_/../../../notebooks/01_demo/demo.ipynb"
+    download = _zip(tmp_path / "moodle.zip", {
+        "Akiko Nakamura_5501_assignsubmission_file_/demo.ipynb": _notebook(course, "akiko"),
+        "Akiko Nakamura_5501_assignsubmission_file_/answers.json": answers_file(QUIZ_RIGHT),
+        entry: b"{}",
+    })
+    source = (course / "notebooks" / SECTION / NOTEBOOK).read_bytes()
+    code, _out, err = _collect(capsys, course, download, "--lms", "moodle")
+    assert code == 2
+    assert err == [f"trilateral: error: {entry}: a path that leads out of the download; "
+                   "nothing was collected"]
+    assert not (course / "submitted").exists()
+    assert (course / "notebooks" / SECTION / NOTEBOOK).read_bytes() == source

@@ -278,6 +278,9 @@ def plan_download(zip_path: str | Path, platform: str, release: Path, *,
         entry = info.filename
         if PurePosixPath(entry).name.startswith(".") or entry.startswith("__MACOSX/"):
             continue
+        if entry.startswith("/") or ".." in PurePosixPath(entry).parts or "\\" in entry:
+            raise DownloadError(f"{entry}: a path that leads out of the download; "
+                                "nothing was collected")
         parsed = _match(platform, entry)
         if parsed is None:
             raise DownloadError(f"{entry}: not named the way {_LABEL[platform]} names the "
