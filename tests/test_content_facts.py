@@ -301,6 +301,11 @@ def test_every_notebook_has_a_reading_list_with_one_start_here(path: Path) -> No
     assert re.search(r"Press|Council|Shoten|Shobō|Yūhikaku", start), (
         "the start-here item needs a publisher"
     )
+    # At least one Japanese or Korean scholar's work, named in the original script.
+    reading = section[section.index("**Start here:**") :]
+    assert re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]", reading), (
+        f"{path.parent.name}: the reading list should include a Japanese or Korean scholar's work"
+    )
 
 
 def test_china_japan_korea_summits_are_not_called_annual_throughout() -> None:
