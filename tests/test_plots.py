@@ -135,10 +135,17 @@ def test_a_chart_shown_in_a_kernel_is_an_image_with_alt_text() -> None:
 
     shell = InteractiveShell.instance()
     try:
-        select_figure_formats(shell, {"png"})
-        plots.style()
         fig, ax = plt.subplots()
         ax.set_title("Visitors")
+        # Without a PNG formatter (the Agg backend) there is no HTML view.
+        plots.style()
+        bundle, _ = shell.display_formatter.format(fig)
+        assert "text/html" not in bundle and "image/png" not in bundle
+        # What the inline backend does when it starts: it drops every figure
+        # formatter and registers its own. style() then registers again.
+        select_figure_formats(shell, {"png"})
+        plots.style()
+        plots.style()  # a second call adds nothing
         bundle, _ = shell.display_formatter.format(fig)
         html = bundle["text/html"]
         assert html.startswith('<img class="trilateral-chart" alt="Chart: Visitors')
@@ -146,3 +153,31 @@ def test_a_chart_shown_in_a_kernel_is_an_image_with_alt_text() -> None:
         plt.close(fig)
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_marked_date_is_labelled_above_every_marker() -> None:
+    events = data.load("events")
+    recent = events[(events["date"] >= "2015-01-01") & (events["date"] <= "2021-03-18")]
+    fig = plots.timeline(recent, title="2015-2021", source="Source: events",
+                         marks={"2018-10-30": "first forced-labour ruling"})
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    (label,) = [t for t in ax.texts if t.get_text() == "first forced-labour ruling"]
+    box = label.get_window_extent()
+    assert box.x0 > ax.get_window_extent().x0, "the label stays inside the chart"
+    for points in ax.collections:
+        # A marker's radius in pixels (its size is an area in points squared),
+        # and a little air: text that touches a marker is not readable either.
+        gap = (points.get_sizes()[0] ** 0.5) / 2 * fig.dpi / 72 + 3
+        for x, y in ax.transData.transform(points.get_offsets()):
+            assert not (box.x0 - gap <= x <= box.x1 + gap and box.y0 - gap <= y <= box.y1 + gap), (
+                "the label runs over a marker")
+    plt.close(fig)
+
+
+def test_close_events_in_a_lane_sit_apart() -> None:
+    dates = pd.Series(pd.to_datetime(["2019-07-01", "2019-07-04", "2019-08-02", "2019-08-28",
+                                      "2020-06-01"]))
+    heights = plots._staggered(dates, 3)
+    assert heights[:3] == [3.0, 3.24, 2.76]  # a run of close events: three rows
+    assert heights[3] == 3.0 and heights[4] == 3.0  # a new cycle, and a lone event

@@ -172,9 +172,11 @@ def alt_text(fig: Figure) -> str:
 def _enable_alt_html() -> None:
     """Show figures as an ``<img>`` with alt text, beside the usual PNG.
 
-    Does nothing outside IPython, or when figures are not shown as PNG (the
-    ``Agg`` backend of test runs): then there is no image to describe. The
-    PNG is drawn once, for the HTML view, and reused for the PNG output.
+    The HTML view draws the PNG with the inline backend's own PNG formatter,
+    looked up at display time (``%config InlineBackend`` may change it). With no PNG formatter (the
+    ``Agg`` backend of test runs, plain Python) there is no image to
+    describe and no HTML view. The PNG drawn for the HTML view is reused for
+    the PNG output, so a chart is drawn once.
     """
     try:
         from IPython import get_ipython
@@ -183,23 +185,45 @@ def _enable_alt_html() -> None:
     shell = get_ipython()
     if shell is None:
         return
-    import matplotlib.pyplot as plt  # noqa: F401  (sets up the inline backend)
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
+    # Pick the backend now: the inline backend, when it starts, removes every
+    # formatter registered for figures (IPython's select_figure_formats), so
+    # one registered before the first figure of a kernel would be lost.
+    start_backend = getattr(plt, "_get_backend_mod", None)
+    if start_backend is not None:
+        start_backend()
     formatters = shell.display_formatter.formatters
-    png_formatter = formatters["image/png"]
-    try:
-        draw_png = png_formatter.lookup_by_type(Figure)
-    except KeyError:
-        return
-    if getattr(draw_png, "_trilateral", False):
+    html_formatter, png_formatter = formatters["text/html"], formatters["image/png"]
+    if getattr(html_formatter.type_printers.get(Figure), "_trilateral", False):
         return
     # The PNG last drawn for the HTML view, and its figure: IPython asks for
     # text/html just before image/png when it displays one object.
     drawn: list[Any] = [None, None]
 
+    def inline_png() -> Any:
+        """The backend's PNG formatter, wrapped (once) to reuse our drawing."""
+        try:
+            current = png_formatter.lookup_by_type(Figure)
+        except KeyError:
+            return None
+        if getattr(current, "_trilateral", False):
+            return current.inline
+
+        def as_png(fig: Figure) -> Any:
+            fig_drawn, png = drawn
+            drawn[:] = [None, None]
+            return png if fig_drawn is fig else current(fig)
+
+        as_png._trilateral = True  # type: ignore[attr-defined]
+        as_png.inline = current  # type: ignore[attr-defined]
+        png_formatter.for_type(Figure, as_png)
+        return current
+
     def as_html(fig: Figure) -> str | None:
-        png = draw_png(fig)
+        draw = inline_png()
+        png = draw(fig) if draw is not None else None
         if png is None:
             return None
         drawn[:] = [fig, png]
@@ -209,14 +233,8 @@ def _enable_alt_html() -> None:
             f'src="data:image/png;base64,{data}">'
         )
 
-    def as_png(fig: Figure) -> Any:
-        fig_drawn, png = drawn
-        drawn[:] = [None, None]
-        return png if fig_drawn is fig else draw_png(fig)
-
-    as_png._trilateral = True  # type: ignore[attr-defined]
-    formatters["text/html"].for_type(Figure, as_html)
-    png_formatter.for_type(Figure, as_png)
+    as_html._trilateral = True  # type: ignore[attr-defined]
+    html_formatter.for_type(Figure, as_html)
 
 
 def style() -> None:
@@ -328,23 +346,23 @@ def timeline(
     return _show(fig)
 
 
-# Events closer than this in one lane are drawn a little above and below the
-# lane's line, so markers that would cover each other stay apart.
+# Events closer than this in one lane are spread over three rows (on the
+# lane's line, above it, below it), so markers that would cover each other
+# stay apart.
 _CLOSE_DAYS = 75
-_STAGGER = 0.2
+_ROWS = (0.0, 0.24, -0.24)
 
 
 def _staggered(dates: pd.Series, lane: int) -> list[float]:
     """Heights for the sorted ``dates`` of one lane: the lane's own, except
-    that each run of close events alternates above and below it."""
+    that each run of close events cycles through the three rows."""
     heights: list[float] = []
     previous = None
     step = 0
     for when in dates:
         close = previous is not None and (when - previous).days < _CLOSE_DAYS
         step = step + 1 if close else 0
-        offset = 0.0 if step == 0 else _STAGGER * (1 if step % 2 else -1)
-        heights.append(lane + offset)
+        heights.append(lane + _ROWS[step % len(_ROWS)])
         previous = when
     return heights
 

@@ -186,9 +186,11 @@ class OrderingExercise(Exercise):
             w.Dropdown(
                 options=[("(choose)", None)] + [(c, c) for c in choices],
                 value=None,
-                description=f"{i + 1}.",
+                # The description is the control's accessible name (a <label>
+                # for the <select>): "Position 1", not a bare "1.".
+                description=f"Position {i + 1}",
                 layout=_FULL,
-                style={"description_width": "2.5em"},
+                style={"description_width": "6em"},
             )
             for i in range(len(question.items))
         ]
@@ -211,10 +213,15 @@ class MatchingExercise(Exercise):
         rows = []
         for pair in question.pairs:
             label = w.HTML(f"<b>{_para(pair.left)}</b>", layout=_FULL)
+            # The bold text above is what a reader sees; the description is the
+            # <select>'s accessible name, kept in a zero-width label so the
+            # text is not shown twice.
             select = w.Dropdown(
                 options=[("(choose)", None)] + [(r, r) for r in rights],
                 value=None,
+                description=f"Match for: {pair.left}",
                 layout=_FULL,
+                style={"description_width": "0px"},
             )
             self.selectors[pair.left] = select
             rows.append(w.VBox([label, select]))
