@@ -34,6 +34,7 @@ __all__ = [
     "configure",
     "course_config",
     "export_grades",
+    "export_platform_grades",
     "generate_assignment",
     "generate_feedback",
     "load_config",
@@ -283,6 +284,19 @@ def export_grades(root: str | Path, dest: str | Path) -> Path:
         # nbgrader reads an empty list as "every assignment": name one that cannot exist.
         CsvExportPlugin(to=str(dest), assignment=assigned or ["\0none"]).export(gb)
     return dest
+
+
+def export_platform_grades(root: str | Path, dest: str | Path, platform: str,
+                           roster: str | Path | None = None) -> Path:
+    """Write the gradebook import CSV of ``platform`` ("canvas" or "moodle") for the
+    sections assigned (:func:`assigned_sections`); ``roster`` gives each student's
+    identity on the platform (see :mod:`trilateral.grading.lms`)."""
+    from . import lms
+
+    root = _root(root)
+    table = lms.read_roster(roster) if roster is not None else None
+    return lms.write_gradebook_csv(root, Path(dest).resolve(), platform,
+                                   assigned_sections(root), table)
 
 
 def notebook_names(root: str | Path, section: str) -> list[str]:

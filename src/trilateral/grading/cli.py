@@ -294,7 +294,6 @@ def cmd_grade(args) -> int:
 
 def cmd_export(args) -> int:
     from .. import grading
-    from . import lms
 
     root = _course(args)
     default = {"nbgrader": "grades.csv", "canvas": "canvas-grades.csv",
@@ -311,11 +310,10 @@ def cmd_export(args) -> int:
         print(f"grades of every section: {csv_path}")
         return EXIT_OK
     try:
-        roster = lms.read_roster(args.roster) if args.roster else None
+        grading.export_platform_grades(root, csv_path, args.format, args.roster)
     except ValueError as err:
         raise UsageError(str(err)) from None
     sections = grading.assigned_sections(root)
-    lms.write_gradebook_csv(root, csv_path, args.format, sections, roster)
     print(f"{args.format} gradebook import of {', '.join(sections) or 'no section'}: {csv_path}")
     return EXIT_OK
 
@@ -474,10 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("collect", help="collect submissions from the exchange or an LMS zip",
                        description="Collect submissions into submitted/<student>/<section>/: "
-                       "from the nbgrader exchange, or from a zip downloaded from a learning "
-                       "platform (nbgrader zip_collect).")
+                       "from the nbgrader exchange, or from a zip downloaded from Canvas, Moodle "
+                       "or Blackboard (--lms), with each student's answers.json; students whose "
+                       "files are incomplete are named and left out (exit status 1).")
     p.add_argument("sections", nargs="*", metavar="SECTION")
-    p.add_argument("--zip", metavar="FILE", help="a zip of submitted notebooks (needs one SECTION)")
+    p.add_argument("--zip", metavar="FILE",
+                   help="a learning platform's bulk download of one SECTION")
     p.add_argument("--lms", choices=["canvas", "moodle", "blackboard"],
                    help="the platform the zip comes from: its file names are read the way it "
                    "writes them, and each student's answers.json travels with the notebook")
