@@ -79,12 +79,6 @@ def isolated_env(home: Path) -> dict[str, str]:
         JUPYTERLAB_SETTINGS_DIR=str(home / ".jupyter/lab/user-settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / ".jupyter/lab/workspaces"),
     )
-    # No news or update toasts over the notebook in screenshots.
-    settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8"
-    )
     return env
 
 
@@ -126,11 +120,18 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 9
 
 @contextmanager
 def jupyter_server(root_dir: Path, home: Path, app: str = "lab") -> Iterator[Server]:
-    """Run JupyterLab on the folder ``root_dir`` (``app="lab"``), or Voilà on the
-    notebook ``root_dir`` (``app="voila"``), until the block ends."""
+    """Run JupyterLab on the folder ``root_dir`` (``app="lab"``, configured as
+    ``make lab`` configures it), or Voilà on the notebook ``root_dir``
+    (``app="voila"``), until the block ends."""
     port = free_port()
     token = secrets.token_hex(16)
     env = isolated_env(home)
+    if app == "lab":
+        # JupyterLab as `make lab` configures it: no news toasts, no instructor
+        # interface, widget state saved with the notebook.
+        from trilateral.publishing import selfstudy
+
+        selfstudy.write_config(Path(env["JUPYTER_CONFIG_DIR"]))
     log = home / f"{app}-server.log"
     if app == "lab":
         cmd = [

@@ -1,160 +1,314 @@
 """The student versions, as students see them: JupyterLab in a real Chromium.
 
-One JupyterLab server serves a generated student folder in which every
-exercise has been done (solutions typed in, graded widgets answered), the
-state a student reaches before submitting. For every section the test opens
-the notebook, runs all cells, asserts there is no error output, answers a
-self-check wrongly with the mouse and rightly with the keyboard, compares the
-feedback shown with what the checker says, and saves a screenshot.
+JupyterLab runs as ``make lab`` configures it (widget state saved, no news
+toasts, no instructor interface). Two student folders are served:
+
+- **fresh**, as a new student gets it. For every section: Run All goes to
+  the end although nothing is answered; the only errors shown are one line
+  each, in the exercise and test cells, saying what is not answered yet; the
+  graded quiz is answered and the notebook saved; then the notebook is closed
+  and reopened *without running anything*: every widget shows (no "model not
+  found") and so does the saved answer.
+- **completed**, every exercise done (solutions typed in, graded widgets
+  answered), the state a student reaches before submitting. For every
+  section: Run All shows no error at all, and a self-check answered wrongly
+  with the mouse and rightly with the keyboard shows the checker's feedback.
+
+Screenshots of each state go to ``reports/browser/`` (git-ignored).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from trilateral.checkers import check
+from trilateral.questions import load_bank
 
 from browser_support import browser, jupyter_server
-from student_support import completed_student_folder, first_self_check
+from student_support import completed_student_folder, first_self_check, fresh_student_folder
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = sorted(p.parent.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*/*.ipynb"))
+SHOTS = ROOT / "reports" / "browser"
+_WIDGET = re.compile(r"bank\.widget\(\s*['\"]([a-z0-9-]+)['\"]\s*\)")
+# JupyterLab 4.6 renders an error output (a traceback) with this MIME type, the
+# same as text written to stderr; `application/vnd.jupyter.error` matches nothing.
+STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
+WIDGET_BROKEN = ("model not found", "Error displaying widget", "Loading widget...")
 
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    assert path.stat().st_size > 10_000, f"{path} looks empty"
+    return path
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory):
+def chromium(tmp_path_factory: pytest.TempPathFactory):
+    with browser(tmp_path_factory.mktemp("chromium")) as instance:
+        yield instance
+
+
+def _served(tmp_path_factory, make):
     base = tmp_path_factory.mktemp("browser")
     home = base / "home"
     home.mkdir()
-    student = completed_student_folder(base, home)
-    with jupyter_server(student, home) as server, browser(base / "chromium") as chromium:
-        yield server, chromium, student, base
+    student = make(base, home)
+    return base, home, student
 
 
-@pytest.fixture
-def page(lab):
-    """A fresh browser context per notebook: its own storage and session ids."""
-    server, chromium, _student, _base = lab
+@pytest.fixture(scope="module")
+def completed(tmp_path_factory: pytest.TempPathFactory):
+    base, home, student = _served(tmp_path_factory, completed_student_folder)
+    with jupyter_server(student, home) as server:
+        yield server, student
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory):
+    base, home, student = _served(tmp_path_factory, fresh_student_folder)
+    with jupyter_server(student, home) as server:
+        yield server, student
+
+
+def _new_page(server, chromium):
+    """A fresh browser context: its own storage and session ids."""
     server.shut_down_kernels()
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    return context, context.new_page()
 
 
-def _run_all(page, timeout_ms: int = 180_000) -> None:
-    # Run > Run All Cells, once the kernel is connected and idle. A request
-    # sent while JupyterLab is still wiring the kernel up can be dropped; then
-    # nothing starts within a few seconds, and it is asked once more.
-    started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-        .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+def _open(page, server, section: str, notebook: Path) -> None:
+    page.goto(f"{server.url}/lab/tree/{section}/{notebook.name}?reset&token={server.token}")
+    page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+
+
+_STATE = """() => {
+    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+    const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+    return {
+        total: prompts.length,
+        numbered: prompts.filter(p => /\\[\\d+\\]/.test(p.textContent)).length,
+        busy: prompts.some(p => p.textContent.includes('*')),
+        idle: !ind || ind.getAttribute('data-status') === 'idle',
+    };
+}"""
+
+
+def _run_all(page, timeout_s: float = 240) -> None:
+    """Run > Run All Cells; fail unless every code cell ran.
+
+    JupyterLab's Run All stops at the first cell that raises unless the cell
+    is tagged ``raises-exception``: then the cells below keep no number.
+    """
     page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
-    for attempt in range(3):
+    for attempt in range(3):  # a request sent while the kernel is wiring up can be dropped
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
         try:
-            page.wait_for_function(started, timeout=15_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
+                ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", timeout=15_000)
             break
-        except PlaywrightTimeout:
+        except Exception:
             if attempt == 2:
                 raise
-    # Busy while any prompt shows [*] or the kernel indicator is not idle.
-    page.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-            const busy = prompts.some(p => p.textContent.includes('*'));
-            const done = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            const failed = document.querySelector(
-                '[data-mime-type="application/vnd.jupyter.error"]') !== null;
-            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
-            const idle = !ind || ind.getAttribute('data-status') === 'idle';
-            return !busy && idle && (done || failed);
-        }""",
-        timeout=timeout_ms,
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(_STATE)
+        if state["numbered"] == state["total"] and state["idle"] and not state["busy"]:
+            return
+        if state["idle"] and not state["busy"]:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 8:  # idle, yet cells never ran: it stopped
+                break
+        else:
+            quiet_since = None
+        page.wait_for_timeout(500)
+    raise AssertionError(
+        f"Run All did not run every cell: {state['numbered']} of {state['total']} ran"
+    )
+
+
+def _shown_errors(page) -> list[str]:
+    return page.evaluate(f"() => [...document.querySelectorAll('{STDERR}')]"
+                         ".map(o => o.textContent)")
+
+
+def _fail_with_shot(page, name: str, message: str) -> None:
+    shot = _shot(page, name)
+    pytest.fail(f"{message}; see {shot}", pytrace=False)
+
+
+# --------------------------------------------------------------------------- fresh
+def _graded_in(notebook: Path, bank) -> object:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for qid in _WIDGET.findall(src):
+            if getattr(bank[qid], "graded", False):
+                return bank[qid]
+    return None
+
+
+def _widget_count(notebook: Path) -> int:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return sum(
+        len(_WIDGET.findall("".join(c["source"]) if isinstance(c["source"], list)
+                            else c["source"]))
+        for c in nb["cells"] if c["cell_type"] == "code"
     )
 
 
 @pytest.mark.parametrize("section", SECTIONS)
-def test_student_notebook_in_browser(lab, page, section: str) -> None:
-    server, _context, student, base = lab
+def test_fresh_student_run_all_then_reopen(fresh, chromium, section: str) -> None:
+    server, student = fresh
     notebook = next((student / section).glob("*.ipynb"))
-    page.goto(f"{server.url}/lab/tree/{section}/{notebook.name}?reset&token={server.token}")
-    page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
-    page.locator(
-        '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
-    ).first.wait_for(timeout=60_000)
-
+    bank = load_bank(student / section / "questions.yaml")
+    graded = _graded_in(notebook, bank)
+    context, page = _new_page(server, chromium)
     try:
-        _run_all(page)
-    except Exception:
-        shot = base / "screenshots" / f"{section}-stuck.png"
-        shot.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(shot))
-        state = page.evaluate(
-            "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
-            ".map(p => p.textContent).join(' ')"
-        )
-        pytest.fail(f"{section}: Run All did not finish; prompts: {state}; see {shot}")
+        _open(page, server, section, notebook)
+        try:
+            _run_all(page)
+        except AssertionError as exc:
+            _fail_with_shot(page, f"{section}-fresh-stuck", f"{section}: {exc}")
+        # Every error shown is one line that says what to do: no traceback, no paths.
+        shown = _shown_errors(page)
+        assert shown, f"{section}: an unanswered notebook shows nothing to answer"
+        for text in shown:
+            text = text.strip()
+            bad = ("\n" in text or "Traceback" in text or ".py" in text
+                   or not ("not answered yet" in text or "No saved answer" in text))
+            if bad:
+                _fail_with_shot(page, f"{section}-fresh-error",
+                                f"{section}: an error is not one clear line: {text[:500]!r}")
+        _shot(page, f"{section}-fresh-run-all")
 
-    errors = page.locator('[data-mime-type="application/vnd.jupyter.error"]')
-    if errors.count():
-        pytest.fail(f"{section}: error output after Run All:\n{errors.first.inner_text()}")
+        choice = None
+        if graded is not None:
+            widget = page.locator(".trilateral-graded", has_text=graded.prompt[:40]).first
+            widget.scroll_into_view_if_needed()
+            choice = graded.options[-1].text
+            widget.locator("label", has_text=choice).first.click()
+            widget.get_by_role("button", name="Submit answer").click()
+            expect(widget.locator('[role="status"]')).to_contain_text("Saved", timeout=30_000)
+        page.keyboard.press("Control+s")
+        expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0, timeout=30_000)
+    finally:
+        context.close()
 
-    question, wrong, right = first_self_check(ROOT / "notebooks" / section)
-    exercise = page.locator(".trilateral-exercise", has_text=question.prompt[:40]).first
-    exercise.scroll_into_view_if_needed()
-    status = exercise.locator('[role="status"]')
-    button = exercise.get_by_role("button", name="Check answer")
+    # On disk: errors only in cells that may raise, and the widget state saved.
+    saved = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in saved["cells"]:
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            assert "raises-exception" in cell["metadata"].get("tags", []), (
+                f"{section}: an error in an untagged cell: {''.join(cell['source'])[:200]}")
+    state = saved["metadata"].get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    assert state, f"{section}: the notebook was saved without its widget state"
 
-    # Wrong, with the mouse.
-    option = exercise.locator("label", has_text=question.options[wrong].text).first
-    option.click()
-    expect(option.locator("input")).to_be_checked()
-    button.click()
-    expected = _norm(check(question, wrong).message)
-    # The feedback element is replaced on each check: re-query it, do not hold it.
-    expect(status).to_contain_text(expected[:60], timeout=30_000)
-    shown = _norm(status.inner_text())
-    assert shown.startswith("\u2718") and expected in shown, shown
+    # Reopen without running anything.
+    context, page = _new_page(server, chromium)
+    try:
+        _open(page, server, section, notebook)
+        expected = _widget_count(notebook)
+        widgets = page.locator(".trilateral-exercise, .trilateral-graded")
+        try:
+            expect(widgets).to_have_count(expected, timeout=30_000)
+        except AssertionError:
+            _fail_with_shot(page, f"{section}-reopen-widgets",
+                            f"{section}: {widgets.count()} of {expected} widgets show on reopening")
+        text = page.evaluate("() => document.querySelector('.jp-Notebook').textContent")
+        for broken in WIDGET_BROKEN:
+            if broken in text:
+                _fail_with_shot(page, f"{section}-reopen-broken",
+                                f"{section}: {broken!r} after reopening")
+        if graded is not None:
+            widget = page.locator(".trilateral-graded", has_text=graded.prompt[:40]).first
+            widget.scroll_into_view_if_needed()
+            option = widget.locator("label", has_text=choice).first.locator("input")
+            if not option.is_checked():
+                _fail_with_shot(page, f"{section}-reopen-answer",
+                                f"{section}: the saved answer does not show after reopening")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            widget.screenshot(path=str(SHOTS / f"{section}-reopened-answer.png"))
+        _shot(page, f"{section}-reopened")
+        ran = page.evaluate(_STATE)
+        assert ran["idle"] and not ran["busy"]
+    finally:
+        context.close()
 
-    # Right, with the keyboard only: focus the option, Space; focus the button, Enter.
-    radio = exercise.locator("label", has_text=question.options[right].text).first.locator("input")
-    radio.focus()
-    page.keyboard.press("Space")
-    expect(radio).to_be_checked()
-    button.focus()
-    page.keyboard.press("Enter")
-    expected = _norm(check(question, right).message)
-    # The feedback element is replaced on each check: re-query it, do not hold it.
-    expect(status).to_contain_text(expected[:60], timeout=30_000)
-    shown = _norm(status.inner_text())
-    assert shown.startswith("\u2714") and expected in shown, shown
 
-    shot = base / "screenshots" / f"{section}.png"
-    shot.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(shot), full_page=False)
-    assert shot.stat().st_size > 10_000
+# --------------------------------------------------------------------------- completed
+@pytest.mark.parametrize("section", SECTIONS)
+def test_completed_notebook_in_browser(completed, chromium, section: str) -> None:
+    server, student = completed
+    notebook = next((student / section).glob("*.ipynb"))
+    context, page = _new_page(server, chromium)
+    try:
+        _open(page, server, section, notebook)
+        try:
+            _run_all(page)
+        except AssertionError as exc:
+            _fail_with_shot(page, f"{section}-stuck", f"{section}: {exc}")
+        shown = _shown_errors(page)
+        if shown:
+            _fail_with_shot(page, f"{section}-error",
+                            f"{section}: error output after Run All:\n{shown[0][:2000]}")
+
+        question, wrong, right = first_self_check(ROOT / "notebooks" / section)
+        exercise = page.locator(".trilateral-exercise", has_text=question.prompt[:40]).first
+        exercise.scroll_into_view_if_needed()
+        status = exercise.locator('[role="status"]')
+        button = exercise.get_by_role("button", name="Check answer")
+
+        # Wrong, with the mouse.
+        option = exercise.locator("label", has_text=question.options[wrong].text).first
+        option.click()
+        expect(option.locator("input")).to_be_checked()
+        button.click()
+        expected = _norm(check(question, wrong).message)
+        # The feedback element is replaced on each check: re-query it, do not hold it.
+        expect(status).to_contain_text(expected[:60], timeout=30_000)
+        shown_text = _norm(status.inner_text())
+        assert shown_text.startswith("\u2718") and expected in shown_text, shown_text
+
+        # Right, with the keyboard only: focus the option, Space; focus the button, Enter.
+        radio = exercise.locator("label", has_text=question.options[right].text).first
+        radio = radio.locator("input")
+        radio.focus()
+        page.keyboard.press("Space")
+        expect(radio).to_be_checked()
+        button.focus()
+        page.keyboard.press("Enter")
+        expected = _norm(check(question, right).message)
+        expect(status).to_contain_text(expected[:60], timeout=30_000)
+        shown_text = _norm(status.inner_text())
+        assert shown_text.startswith("\u2714") and expected in shown_text, shown_text
+        _shot(page, f"{section}-completed")
+    finally:
+        context.close()
 
 
-def test_graded_widget_click_saves_answers_file(lab, page) -> None:
+def test_graded_widget_click_saves_answers_file(completed, chromium) -> None:
     """Issue 10 in a browser: a click on Submit writes answers.json at once."""
-    import json
-
-    from trilateral.questions import load_bank
-
-    server, _context, student, _base = lab
+    server, student = completed
     section, bank, graded = next(
         (folder.name, bank, q)
         for folder in sorted(student.glob("[0-9][0-9]_*"))
@@ -167,18 +321,19 @@ def test_graded_widget_click_saves_answers_file(lab, page) -> None:
     before = json.loads(saved_file.read_text(encoding="utf-8"))[graded.id]["answer"]
     choice = next(o.text for o in graded.options if o.text != before)
 
-    page.goto(f"{server.url}/lab/tree/{section}/{notebook.name}?reset&token={server.token}")
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(
-        timeout=60_000
-    )
-    _run_all(page)
-    widget = page.locator(".trilateral-graded", has_text=graded.prompt[:40]).first
-    widget.scroll_into_view_if_needed()
-    option = widget.locator("label", has_text=choice).first
-    option.click()
-    expect(option.locator("input")).to_be_checked()
-    widget.get_by_role("button", name="Submit answer").click()
-    expect(widget.locator('[role="status"]')).to_contain_text("Saved", timeout=30_000)
+    context, page = _new_page(server, chromium)
+    try:
+        _open(page, server, section, notebook)
+        _run_all(page)
+        widget = page.locator(".trilateral-graded", has_text=graded.prompt[:40]).first
+        widget.scroll_into_view_if_needed()
+        option = widget.locator("label", has_text=choice).first
+        option.click()
+        expect(option.locator("input")).to_be_checked()
+        widget.get_by_role("button", name="Submit answer").click()
+        expect(widget.locator('[role="status"]')).to_contain_text("Saved", timeout=30_000)
+    finally:
+        context.close()
 
     saved = json.loads(saved_file.read_text(encoding="utf-8"))
     assert saved[graded.id]["answer"] == choice

@@ -7,9 +7,10 @@ server, configured by a Jupyter config folder of its own (written afresh on
 every start into ``build/self-study/``, never into the learner's
 ``~/.jupyter``), leaves out what is not for students:
 
-- nbgrader's instructor interface: the formgrader, *Create Assignment* and the
-  course list (server extensions and lab plugins), and the assignment list,
-  which needs an instructor's exchange;
+- nbgrader's instructor interface: the formgrader, *Create Assignment*, the
+  course list and the *Nbgrader* menu that opens them (server extensions and
+  lab plugins), and the assignment list, which needs an instructor's
+  exchange; the *Validate* button, which runs a notebook's visible tests, stays;
 - the JupyterLite kernel extension, which only works inside a JupyterLite site;
 - the JupyterLab news and update toasts, which cover the notebook.
 
@@ -48,6 +49,7 @@ DISABLED_LAB_PLUGINS = (
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:course-list",
     "@jupyter/nbgrader:assignment-list",
+    "@jupyter/nbgrader:menu",
     "@jupyterlite/pyodide-kernel-extension",
 )
 SETTING_OVERRIDES: dict[str, dict[str, object]] = {
