@@ -307,7 +307,8 @@ def test_missing_notebook(course: Path, tmp_path: Path, capsys) -> None:
     })
     code, _out, err = _collect(capsys, course, download, "--lms", "moodle")
     assert code == 1
-    assert err == ["trilateral: error: 5501: demo.ipynb did not arrive; not collected"]
+    assert err == ["trilateral: error: 5501: demo.ipynb did not arrive (it sent "
+                   "Demo (1).ipynb); not collected"]
     assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())
 
 

@@ -322,8 +322,9 @@ def plan_download(zip_path: str | Path, platform: str, release: Path, *,
     for arrival in arrivals.values():
         missing = sorted(notebooks - set(arrival.files))
         if missing:
-            arrival.problems.append(f"{arrival.student}: {', '.join(missing)} did not arrive; "
-                                    "not collected")
+            sent = f" (it sent {', '.join(sorted(arrival.ignored))})" if arrival.ignored else ""
+            arrival.problems.append(f"{arrival.student}: {', '.join(missing)} did not arrive"
+                                    f"{sent}; not collected")
         elif quiz and ANSWERS_FILE not in arrival.files:
             names = ", ".join(sorted(set(arrival.files) & notebooks))
             arrival.problems.append(
