@@ -29,6 +29,17 @@ How each platform names the files of a bulk download:
   receipt ``<assignment>_<username>_attempt_<date>.txt`` per attempt (the
   layout nbgrader's own ``FileNameCollectorPlugin`` help gives as its example).
 
+Sources: https://github.com/instructure/canvas-lms/issues/2406 (Canvas names);
+``download_submissions`` in https://github.com/moodle/moodle/blob/master/mod/assign/locallib.php
+and the string changed in
+https://github.com/moodle/moodle/commit/381bb721538cbba98ac84447a6da22fdb4dc94a2
+(Moodle); nbgrader's ``FileNameCollectorPlugin.named_regexp`` help and
+https://github.com/terr-steak/bb-file-cleanup (Blackboard names and receipts).
+Gradebook CSVs: the Canvas import columns as Ohio State's Canvas guide lists
+them (https://teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/import-csv-file-carmen-grades);
+Moodle's ``grade/import/csv`` maps a column to a user by id, username, ID
+number or email, and any column to a grade item.
+
 The platform's id is the nbgrader student id unless a roster maps it:
 a CSV with a ``student_id`` column and any of ``lms_id`` (Canvas user id,
 Moodle participant id, Blackboard username), ``login_id``, ``name``, ``email``
