@@ -217,33 +217,42 @@ def _widget_class() -> type:
     import ipywidgets as w
 
     class _ForecastWidget(w.VBox):
-        """One slider per question, a Save button and a feedback line."""
+        """One number box per question, a Save button and a feedback line.
+
+        Number boxes, not sliders: an ipywidgets slider's handle has no
+        accessible name (its label is not tied to it), so a screen reader
+        could not say which question it sets; a box's label is.
+        """
 
         def __init__(self, table: pd.DataFrame, path: Path | None = None) -> None:
             self.path = path
             saved = load(path) or {}
-            self.sliders: dict[str, w.FloatSlider] = {}
+            self.sliders: dict[str, w.BoundedFloatText] = {}
             rows: list[w.Widget] = [
                 w.HTML(
-                    "<p><b>Your forecasts.</b> For each question, set the probability "
+                    "<p><b>Your forecasts.</b> For each question, type the probability "
                     "(0 = surely not, 1 = surely yes) you would have given in March 2021, "
                     "before reading what happened. Nothing is saved until you click "
                     "<i>Save my forecasts</i>.</p>"
                 )
             ]
-            for qid, text in zip(table["question_id"], table["question"], strict=True):
-                slider = w.FloatSlider(
+            questions = zip(table["question_id"], table["question"], strict=True)
+            for n, (qid, text) in enumerate(questions, start=1):
+                slider = w.BoundedFloatText(
                     value=float(saved.get(str(qid), 0.5)),
                     min=0.0,
                     max=1.0,
                     step=0.05,
-                    readout_format=".2f",
                     continuous_update=False,
-                    description="Probability",
-                    layout=w.Layout(width="min(32rem, 100%)"),
+                    description=f"Q{n} probability",
+                    style={"description_width": "9em"},
+                    layout=w.Layout(width="min(18rem, 100%)"),
                 )
                 self.sliders[str(qid)] = slider
-                rows += [w.HTML(f"<p style='margin-bottom:0'>{_escape(str(text))}</p>"), slider]
+                rows += [
+                    w.HTML(f"<p style='margin-bottom:0'>Q{n}. {_escape(str(text))}</p>"),
+                    slider,
+                ]
             self.button = w.Button(
                 description="Save my forecasts",
                 button_style="primary",
@@ -293,9 +302,9 @@ def __getattr__(name: str) -> Any:
 
 
 def widget(path: str | Path | None = None) -> ipywidgets.VBox:
-    """A box with one 0-1 slider per question and a *Save my forecasts* button.
+    """A box with one 0-1 number box per question and a *Save my forecasts* button.
 
-    Sliders start at the saved forecasts when there are any, else at 0.5.
+    The boxes start at the saved forecasts when there are any, else at 0.5.
     Building the widget never writes; only clicking the button does.
     """
     target = Path(path) if path is not None else None

@@ -155,7 +155,7 @@ def alt_text(fig: Figure) -> str:
             bits.append(f"horizontal axis: {ax.get_xlabel()}")
         if ax.get_ylabel():
             bits.append(f"vertical axis: {ax.get_ylabel()}")
-        lanes = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        lanes = [t.get_text() for t in ax.get_yticklabels() if t.get_text()] if ax.axison else []
         if ax.get_ylabel() == "" and lanes:
             bits.append("rows: " + ", ".join(lanes))
         labels = _legend_labels(ax)

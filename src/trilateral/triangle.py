@@ -216,6 +216,19 @@ def draw_triangle(
         fontsize=8,
         color="#444444",
     )
+    from . import plots
+
+    legs_said = ", ".join(
+        f"{name} {value:.1f} ({leg_style(value)['band']})"
+        for name, value in zip(LEGS, values, strict=True)
+    )
+    plots.describe(
+        fig,
+        f"Illustrative triangle, not data, with the United States at the top, Japan bottom "
+        f"left and South Korea bottom right; each side's width shows its strength out of 10: "
+        f"{legs_said}. Cohesion {score:.1f} out of 10 under the {model} model "
+        f"({MODELS[model]}){spill_note}.",
+    )
     return fig
 
 
@@ -223,7 +236,10 @@ def explorer(
     legs: Sequence[float] = (7.0, 7.0, 3.0),
     model: str = "min",
 ) -> Any:
-    """The triangle explorer: three sliders, a model switch, a spillover slider.
+    """The triangle explorer: three number boxes, a model switch, a spillover box.
+
+    Number boxes rather than sliders: an ipywidgets slider's handle has no
+    accessible name, so a screen reader could not say which leg it sets.
 
     Returns an ``ipywidgets.VBox``; its ``children[-1]`` is the
     ``ipywidgets.Output`` holding the drawing, redrawn on every change.
@@ -236,7 +252,7 @@ def explorer(
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
     sliders = [
-        w.FloatSlider(
+        w.BoundedFloatText(
             value=v,
             min=MIN_STRENGTH,
             max=MAX_STRENGTH,
@@ -252,7 +268,7 @@ def explorer(
         value=model,
         description="Model",
     )
-    spill = w.FloatSlider(
+    spill = w.BoundedFloatText(
         value=0.0,
         min=0.0,
         max=1.0,
