@@ -291,3 +291,82 @@ def test_published_exact_values_are_used() -> None:
     assert hf[("hydrogen_fluoride", "2019")] == "36335"  # JETRO table reproduced by Money1
     beer = {(r["indicator"], r["year"]): r["value"] for r in _rows("boycott_goods")}
     assert beer[("japanese_beer_imports", "2023")] == "55516"  # Korea Customs Service via Maekyung
+
+
+# Issues 20 and 21: the timeline reaches 2026, and official sources are official ----------
+
+MILESTONES = [
+    "2023-supreme-court-upholds-labour-rulings",  # the court rulings after 2018
+    "2024-us-rok-12th-sma-signed",
+    "2024-freedom-edge-second-round",
+    "2024-lima-trilateral-summit-secretariat",
+    "2025-normalisation-60th-anniversary",
+    "2025-us-japan-tariff-deal-announced",
+    "2025-us-rok-tariff-deal-announced",
+    "2025-freedom-edge-third-round",
+    "2025-supreme-court-nippon-steel-ruling",
+    "2026-supreme-court-ieepa-tariffs-ruling",
+]
+_OFFICIAL_PUBLISHER = re.compile(
+    r"\b(White House|Federal Register|Supreme Court of the United States|Prime Minister's Office"
+    r"|Ministry of|Department of|Embassy|Korea\.net|World Trade Organization)\b"
+)
+_OFFICIAL_HOST = re.compile(r"(\.gov|\.go\.jp|\.go\.kr|\.mil|(^|\.)korea\.net|(^|\.)wto\.org)$")
+
+
+def timeline_gaps(rows: list[dict[str, str]]) -> list[str]:
+    """What the events table lacks: the milestones, five 2025 rows, three 2026 rows."""
+    ids = {r["event_id"] for r in rows}
+    out = [f"missing milestone {m}" for m in MILESTONES if m not in ids]
+    for year, least in (("2025", 5), ("2026", 3)):
+        found = [r for r in rows if r["date"].startswith(year) and r["source_url"].strip()]
+        if len(found) < least:
+            out.append(f"{len(found)} events with an address in {year}, at least {least} wanted")
+    return out
+
+
+def official_host_problems(rows: list[dict[str, str]]) -> list[str]:
+    """Rows whose publisher is a government body but whose address is not a government site.
+
+    A reprint says so in ``source_publisher`` ("via", "reprinted by") and is
+    left alone; a row with no address is left to the source check above.
+    """
+    out = []
+    for r in rows:
+        publisher, url = r["source_publisher"], r["source_url"].strip()
+        if not url or not _OFFICIAL_PUBLISHER.search(publisher):
+            continue
+        if re.search(r"\bvia\b|reprinted", publisher):
+            continue
+        host = urlsplit(url).hostname or ""
+        if not _OFFICIAL_HOST.search(host):
+            out.append(f"{r['event_id']}: {publisher!r} cited at {host}")
+    return out
+
+
+def test_events_reach_2026_with_the_milestones() -> None:
+    rows = _rows("events")
+    assert timeline_gaps(rows) == []
+    assert any(r["date"] >= "2026-03-01" for r in rows), "the record runs to March 2026"
+
+
+def test_a_thin_timeline_is_caught() -> None:
+    rows = [r for r in _rows("events") if not r["date"].startswith("2026")]
+    rows = [r for r in rows if r["event_id"] != "2024-lima-trilateral-summit-secretariat"]
+    gaps = timeline_gaps(rows)
+    assert "missing milestone 2024-lima-trilateral-summit-secretariat" in gaps
+    assert "0 events with an address in 2026, at least 3 wanted" in gaps
+
+
+def test_official_publishers_are_cited_on_official_sites() -> None:
+    assert official_host_problems(_rows("events")) == []
+
+
+def test_an_official_publisher_on_a_news_site_is_caught() -> None:
+    row = next(r for r in _rows("events") if r["event_id"] == "2025-us-rok-joint-fact-sheet")
+    bad = dict(row, source_url="https://koreajoongangdaily.joins.com/news/2025-11-14/x")
+    assert official_host_problems([bad]) == [
+        "2025-us-rok-joint-fact-sheet: 'The White House' cited at koreajoongangdaily.joins.com"
+    ]
+    reprint = dict(bad, source_publisher="The White House (via JoongAng)")
+    assert official_host_problems([reprint]) == []
