@@ -65,3 +65,31 @@ def test_unanswered_notebook_runs_to_the_end(fresh: Path, section: str, monkeypa
         line = out.traceback[0]
         assert "not answered yet" in line or "No saved answer" in line, f"{grade_id}: {line}"
         assert ".py\"" not in line and "site-packages" not in line, f"{grade_id}: {line}"
+
+
+def test_wrong_type_messages_name_variable_expected_and_received_type() -> None:
+    """``assert isinstance(x, T), msg`` in a visible test: msg names x, T and x's type."""
+    import ast
+
+    checked = 0
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if not (cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")):
+                continue
+            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            for node in ast.walk(ast.parse(visible)):
+                test = node.test if isinstance(node, ast.Assert) else None
+                if not (isinstance(test, ast.Call) and getattr(test.func, "id", "") == "isinstance"):
+                    continue
+                subject = ast.unparse(test.args[0]).lstrip("_")
+                where = f"{path.parent.name}: {ast.unparse(node)[:90]}"
+                message = ast.unparse(node.msg) if node.msg else ""
+                expected = ast.unparse(test.args[1]).split(".")[-1]
+                assert f"type({ast.unparse(test.args[0])}).__name__" in message, where
+                named = subject.split("(")[0]
+                assert named in message or named.replace("_net_jpn", "net_impression") in message, where
+                assert expected.lower() in message.lower() or {"DataFrame": "DataFrame"}.get(
+                    expected, "") in message, where
+                checked += 1
+    assert checked >= 20
