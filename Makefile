@@ -7,7 +7,11 @@ VENV   := $(CURDIR)/.venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
-PIP    := $(if $(shell command -v uv 2>/dev/null),uv pip install --quiet --python $(BIN)/python,$(BIN)/python -m pip install --quiet --disable-pip-version-check)
+# uv installs a course environment in seconds where pip takes minutes: use the
+# one on PATH, or put uv (a wheel from PyPI) into .venv first; pip if neither works.
+UV     := $(or $(shell command -v uv 2>/dev/null),$(BIN)/uv)
+install = if [ -x $(UV) ]; then $(UV) pip install --quiet --python $(BIN)/python $(1); \
+          else $(BIN)/python -m pip install --quiet --disable-pip-version-check $(1); fi
 export PATH := $(BIN):$(PATH)
 # axe-core, the accessibility engine the browser tests inject into pages.
 AXE_VERSION := 4.11.4
@@ -29,15 +33,16 @@ help:
 
 # Two layers: what a learner needs (make lab), and on top of it the test and
 # publishing tools (pytest, nbval, Playwright, Voila, JupyterLite) for make test.
-# uv installs them when it is on PATH; pip otherwise.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e .
+	@test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
+	    || echo "uv could not be installed; pip installs the course instead (slower)"
+	$(call install,-e .)
 	@touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(PIP) -e ".[test]"
+	$(call install,-e ".[test]")
 	@touch $(TEST_STAMP)
 
 env: $(STAMP)

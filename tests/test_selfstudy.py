@@ -26,6 +26,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     home = course / "home"
     (course / "student" / "00_start_here").mkdir(parents=True)
     (course / "student" / "00_start_here" / "hello.txt").write_text("hi", encoding="utf-8")
+    # The notebook make lab opens first; the server is started from another folder.
+    (course / "student" / selfstudy.START).write_text(
+        json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+        encoding="utf-8")
     (course / "notebooks").mkdir()
     (course / "notebooks" / "instructor-only.txt").write_text("key", encoding="utf-8")
     port, token = free_port(), secrets.token_hex(8)
@@ -36,7 +40,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "rt"))
     log = (course / "lab.log").open("w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    assert cmd[-1] == str(course / "student" / selfstudy.START)
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home.parent)
     url = f"http://127.0.0.1:{port}"
 
     def get(path: str) -> tuple[int, str]:

@@ -102,8 +102,9 @@ def command(course_root: str | Path, *, student: str = "student",
     if hasattr(os, "getuid") and os.getuid() == 0:
         cmd.append("--allow-root")  # containers and CI run as root
     cmd += list(extra or [])
-    if (student_dir / START).is_file() and not any(a.endswith(".ipynb") for a in cmd[2:]):
-        cmd.append(START)
+    start = student_dir / START
+    if start.is_file() and not any(a.endswith(".ipynb") for a in cmd[2:]):
+        cmd.append(str(start))  # absolute: a relative one is read from the current folder
     return cmd, env
 
 
