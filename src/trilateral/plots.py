@@ -283,6 +283,7 @@ def add_source(fig: Figure, text: str) -> None:
 
     if not text:
         raise ValueError("a chart needs a source line; pass the source text")
+    _enable_alt_html()  # a chart drawn without style() gets its alt text too
     fig.subplots_adjust(bottom=0.2)
     width = max(40, int(0.97 * fig.get_figwidth() * 72 / _SOURCE_CHAR_PT))
     fig.text(0.01, 0.01, textwrap.fill(text, width), ha="left", va="bottom", fontsize=8,
