@@ -29,6 +29,7 @@ help:
 	@echo "make app SECTION=02_state_of_play   a section's self-checks as a web page (Voila)"
 	@echo "make lite     build a zero-install JupyterLite site into build/lite"
 	@echo "make bench    measure notebook time, kernel memory and grading speed"
+	@echo "make hub      (root) the course on a local JupyterHub with sample users"
 	@echo "make clean    remove generated course folders (release/, autograded/, ...)"
 
 # Two layers: what a learner needs (make lab), and on top of it the test and
@@ -87,3 +88,27 @@ bench: env-test
 
 clean:
 	rm -rf release submitted autograded feedback gradebook.db grades.csv build/app build/lite
+
+# A class on JupyterHub (make hub; tests/test_hub.py). The hub switches to each
+# unix account, so their servers run from an environment every account can
+# read (.venv may sit in a private home), with the course installed (not
+# editable); configurable-http-proxy comes from npm. Both need root.
+.PHONY: hub hub-env
+HUB_PYTHON ?= /usr/bin/python3
+HUB_VENV   ?= /opt/trilateral-hub/venv
+CHP_VERSION := 5.3.0
+CHP    := build/chp/node_modules/.bin/configurable-http-proxy
+
+$(CHP):
+	npm install --no-save --no-audit --no-fund --prefix build/chp configurable-http-proxy@$(CHP_VERSION)
+
+hub-env: $(CHP)
+	@test -x $(HUB_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check ".[hub]"
+	mkdir -p $(HUB_VENV)/share/jupyter/lab/settings
+	cp hub/overrides.json $(HUB_VENV)/share/jupyter/lab/settings/overrides.json
+
+# The real course on a hub on 127.0.0.1 with an instructor and three sample
+# students (accounts removed on Ctrl+C); prints the URL and the logins.
+hub: hub-env
+	TRILATERAL_HUB_VENV=$(HUB_VENV) $(HUB_PYTHON) hub/local_class.py
