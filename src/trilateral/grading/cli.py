@@ -164,8 +164,10 @@ def _lms_collect(root: Path, section: str, zip_path: Path, platform: str,
     The whole download is checked first (:func:`lms.plan_download`); students
     whose files are incomplete, or who were collected before (without
     ``--force``), are reported and left out, and nbgrader's ``ZipCollectApp``
-    copies the others into ``submitted/``. Each run keeps its download in
-    ``downloaded/<section>/<run>/``, so an earlier one is never extracted again.
+    copies the others into ``submitted/``, unpacking only their checked files
+    (:class:`lms.PlanExtractor`). Each run keeps its download in
+    ``downloaded/<section>/<run>/``, so an earlier one is never extracted again,
+    and with ``--force`` the submissions it replaces in ``<run>/replaced/``.
     """
     import json
     from datetime import datetime, timezone
@@ -206,9 +208,13 @@ def _lms_collect(root: Path, section: str, zip_path: Path, platform: str,
         shutil.copy2(zip_path, archive / "download.zip")
         plan_file = base / "plan.json"
         plan_file.write_text(json.dumps(plan.entries(good), indent=1), encoding="utf-8")
-        for student in good:  # --force: nbgrader replaces the folder only when told to
-            shutil.rmtree(root / "submitted" / student / section, ignore_errors=True)
+        # --force: nbgrader replaces a folder only when told to; the old one is kept.
+        replaced = _move_aside(root, section, [plan.arrivals[k].student for k in good],
+                               base / "replaced")
         extra = Config()
+        extra.ZipCollectApp.extractor_plugin = lms.PlanExtractor
+        extra.PlanExtractor.plan_file = str(plan_file)
+        extra.PlanExtractor.zip_file = str(archive / "download.zip")
         extra.ZipCollectApp.collector_plugin = lms.PlanCollector
         extra.ZipCollectApp.archive_directory = f"{run}/archive"
         extra.ZipCollectApp.extracted_directory = f"{run}/extracted"
@@ -217,9 +223,13 @@ def _lms_collect(root: Path, section: str, zip_path: Path, platform: str,
         # Its step-by-step log would bury the per-student lines; --verbose shows it.
         extra.ZipCollectApp.log_level = "INFO" if verbose else "ERROR"
         grading._alembic_on_path()
-        app = ZipCollectApp(config=grading.load_config(root, extra))
-        app.initialize([section])
-        app.start()
+        try:
+            app = ZipCollectApp(config=grading.load_config(root, extra))
+            app.initialize([section])
+            app.start()
+        except BaseException:
+            _put_back(root, section, replaced)
+            raise
     arrived = [plan.arrivals[k] for k in good]
     print(f"{section}: {len(arrived)} submissions collected from the {platform} download "
           "into submitted/")
@@ -228,6 +238,26 @@ def _lms_collect(root: Path, section: str, zip_path: Path, platform: str,
     for problem in problems:
         print(f"trilateral: error: {problem}", file=sys.stderr)
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _move_aside(root: Path, section: str, students: list[str], keep: Path) -> dict[str, Path]:
+    """Move the students' earlier submissions of ``section`` into ``keep/<student>``."""
+    moved = {}
+    for student in students:
+        old = root / "submitted" / student / section
+        if old.exists():
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.move(old, keep / student)
+            moved[student] = keep / student
+    return moved
+
+
+def _put_back(root: Path, section: str, moved: dict[str, Path]) -> None:
+    """Undo :func:`_move_aside` after a failed collect (a half-copied folder goes)."""
+    for student, kept in moved.items():
+        dest = root / "submitted" / student / section
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.move(kept, dest)
 
 
 def cmd_grade(args) -> int:

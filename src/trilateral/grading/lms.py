@@ -29,6 +29,14 @@ How each platform names the files of a bulk download:
   receipt ``<assignment>_<username>_attempt_<date>.txt`` per attempt (the
   layout nbgrader's own ``FileNameCollectorPlugin`` help gives as its example).
 
+A student chooses only the end of each name (the file name they uploaded), so
+the first student id in a name is the one that counts: Canvas takes the
+underscores out of any ``_<digits>_`` in a student's name (``sanitize_user_name``
+in Canvas's ``lib/content_zipper.rb``) and Moodle turns every ``_`` of a full
+name into a space (``download_submissions``), so a file named to look like
+another student's stays its sender's. Nothing is unpacked but the checked files
+of the students collected (:func:`_check_file`, :class:`PlanExtractor`).
+
 Sources: https://github.com/instructure/canvas-lms/issues/2406 (Canvas names);
 ``download_submissions`` in https://github.com/moodle/moodle/blob/master/mod/assign/locallib.php
 and the string changed in
@@ -52,13 +60,15 @@ from __future__ import annotations
 import csv
 import json
 import re
+import stat
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from nbgrader.plugins import FileNameCollectorPlugin
+from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from traitlets import Unicode
 
 __all__ = [
@@ -68,6 +78,7 @@ __all__ = [
     "DownloadError",
     "Plan",
     "PlanCollector",
+    "PlanExtractor",
     "Roster",
     "describe",
     "gradebook_rows",
@@ -85,15 +96,22 @@ _LABEL = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard"}
 # Canvas: name, optional LATE, user id, submission (attachment) id, original name.
 _CANVAS = re.compile(r"^(?P<name>[^/]+?)_(?:(?P<late>LATE)_)?(?P<uid>\d+)_(?P<sub>\d+)_"
                      r"(?P<file>[^/]+)$")
-# Moodle: full name, participant id, plugin, then the file (flat) or a folder.
-_MOODLE = re.compile(r"^(?P<name>[^/]+)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_"
+# Moodle: full name, participant id, plugin, then the file (flat) or a folder. Moodle turns
+# every "_" of the full name into a space, so the first "_" ends the name; the file name,
+# which the student chose, may hold "_5502_assignsubmission_file_" and still stays theirs.
+_MOODLE = re.compile(r"^(?P<name>[^_/]+)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_"
                      r"(?:/(?P<infolder>.+)|(?P<flat>[^/]+))$")
-# Blackboard: assignment, username, attempt date, then a file name or the receipt.
-_BLACKBOARD = re.compile(r"^(?P<assignment>[^/]+)_(?P<uid>[^_/]+)_attempt_"
+# Blackboard: assignment, username, attempt date, then a file name or the receipt. The
+# first "_<username>_attempt_<date>" counts: a later one is part of the student's file name.
+_BLACKBOARD = re.compile(r"^(?P<assignment>[^/]+?)_(?P<uid>[^_/]+)_attempt_"
                          r"(?P<stamp>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})"
                          r"(?:_(?P<file>[^/]+)|(?P<receipt>\.txt))$")
 _RESUBMITTED = re.compile(r"^(?P<stem>.+)-\d+(?P<ext>\.[^.]+)$")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+# The most a submitted file may hold once unpacked: a notebook with its charts, a data file;
+# answers.json is small (the grader reads at most 1 MB of it).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ANSWERS_BYTES = 1024 * 1024
 
 
 class DownloadError(ValueError):
@@ -280,11 +298,30 @@ def plan_download(zip_path: str | Path, platform: str, release: Path, *,
                             f"again from {_LABEL[platform]}")
     notebooks = {n for n in release_files(release) if n.endswith(".ipynb")}
     expected = set(release_files(release)) | {ANSWERS_FILE}
-    arrivals: dict[str, Arrival] = {}
     unknown_student: dict[str, Arrival] = {}
-    bb_attempts: dict[str, dict[str, list[tuple[str, str]]]] = {}
     with zipfile.ZipFile(zip_path) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
+        by_entry = {i.filename: i for i in infos}
+        arrivals = _read_arrivals(platform, infos, expected, roster, unknown_student)
+        for arrival in arrivals.values():
+            _check_arrival(arrival, notebooks, quiz)
+            if not arrival.problems:
+                for name, entry in sorted(arrival.files.items()):
+                    problem = _check_file(zf, by_entry[entry], name)
+                    if problem:
+                        arrival.problems.append(f"{arrival.student}: {problem}; not collected")
+                        break
+    for who, arrival in unknown_student.items():
+        arrivals[f"?{who}"] = arrival
+    return Plan(platform=platform, arrivals=arrivals)
+
+
+def _read_arrivals(platform: str, infos: list[zipfile.ZipInfo], expected: set[str],
+                   roster: Roster | None, unknown_student: dict[str, Arrival]
+                   ) -> dict[str, Arrival]:
+    """Give every entry of the download to its student (by name only, nothing read)."""
+    arrivals: dict[str, Arrival] = {}
+    bb_attempts: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for info in infos:
         entry = info.filename
         if PurePosixPath(entry).name.startswith(".") or entry.startswith("__MACOSX/"):
@@ -330,20 +367,63 @@ def plan_download(zip_path: str | Path, platform: str, release: Path, *,
                 _add_file(arrival, name, entry, expected)
         if len(attempts) > 1:
             arrival.ignored.append(f"{len(attempts) - 1} earlier attempt(s)")
-    for arrival in arrivals.values():
-        missing = sorted(notebooks - set(arrival.files))
-        if missing:
-            sent = f" (it sent {', '.join(sorted(arrival.ignored))})" if arrival.ignored else ""
-            arrival.problems.append(f"{arrival.student}: {', '.join(missing)} did not arrive"
-                                    f"{sent}; not collected")
-        elif quiz and ANSWERS_FILE not in arrival.files:
-            names = ", ".join(sorted(set(arrival.files) & notebooks))
-            arrival.problems.append(
-                f"{arrival.student}: {names} arrived without {ANSWERS_FILE} (the section has a "
-                "graded quiz, so its answers would score 0); not collected")
-    for who, arrival in unknown_student.items():
-        arrivals[f"?{who}"] = arrival
-    return Plan(platform=platform, arrivals=arrivals)
+    return arrivals
+
+
+def _check_arrival(arrival: Arrival, notebooks: set[str], quiz: bool) -> None:
+    """Note a missing notebook, or a missing answers file when the section has a quiz."""
+    if arrival.problems:
+        return
+    missing = sorted(notebooks - set(arrival.files))
+    if missing:
+        sent = f" (it sent {', '.join(sorted(arrival.ignored))})" if arrival.ignored else ""
+        arrival.problems.append(f"{arrival.student}: {', '.join(missing)} did not arrive"
+                                f"{sent}; not collected")
+    elif quiz and ANSWERS_FILE not in arrival.files:
+        names = ", ".join(sorted(set(arrival.files) & notebooks))
+        arrival.problems.append(
+            f"{arrival.student}: {names} arrived without {ANSWERS_FILE} (the section has a "
+            "graded quiz, so its answers would score 0); not collected")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def _check_file(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> str | None:
+    """Why the entry ``info`` (release file ``name``) cannot be collected, or None.
+
+    A student chooses what they upload, so every file that would be copied is
+    read here first: a link instead of a file, more than a submission may
+    hold unpacked (a decompression bomb), damaged data, and a notebook or
+    answers file that is not the JSON it must be. Files that are not
+    collected (ignored) are never unpacked at all.
+    """
+    label = PurePosixPath(info.filename).name
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"{label} is a symbolic link, not a file"
+    limit = MAX_ANSWERS_BYTES if name == ANSWERS_FILE else MAX_FILE_BYTES
+    if info.file_size > limit:
+        return (f"{label} unpacks to {_megabytes(info.file_size)}, more than the "
+                f"{_megabytes(limit)} a submitted {name} may hold")
+    try:
+        data = zf.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            OSError) as exc:
+        return f"{label} cannot be unpacked from the download ({exc})"
+    if name.endswith(".ipynb") or name == ANSWERS_FILE:
+        what = "a notebook" if name.endswith(".ipynb") else f"an {ANSWERS_FILE} file"
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return f"{label} is not {what} (it is not UTF-8 text)"
+        except json.JSONDecodeError as exc:
+            return f"{label} is not {what} (not JSON: line {exc.lineno}: {exc.msg})"
+        except RecursionError:
+            return f"{label} is not {what} (JSON nested too deeply)"
+        if not isinstance(doc, dict):
+            return f"{label} is not {what} (a JSON {type(doc).__name__}, not an object)"
+    return None
 
 
 def _add_file(arrival: Arrival, name: str, entry: str, expected: set[str]) -> None:
@@ -353,29 +433,58 @@ def _add_file(arrival: Arrival, name: str, entry: str, expected: set[str]) -> No
         return
     if release_name in arrival.files:
         first = PurePosixPath(arrival.files[release_name]).name
+        if arrival.files[release_name] == entry:  # a zip may hold one name twice
+            arrival.problems.append(f"{arrival.student}: the download holds {first} twice, "
+                                    "with no way to tell which is the submission; not collected")
+            return
         arrival.problems.append(f"{arrival.student}: two files for {release_name} ({first} and "
                                 f"{PurePosixPath(entry).name}); not collected")
         return
     arrival.files[release_name] = entry
 
 
+def _planned(plan_file: str) -> dict[str, dict[str, str | None]]:
+    """The plan of a collect run, by the path its extractor writes: ``student/file``."""
+    plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+    return {f"{info['student_id']}/{info['file_id']}": dict(info, entry=entry)
+            for entry, info in plan.items()}
+
+
+class PlanExtractor(ExtractorPlugin):
+    """nbgrader extractor plugin that unpacks only the files a collect plan names.
+
+    nbgrader's own extractor unpacks every entry of the download, and every
+    zip inside it, under the names students chose; this one writes only the
+    checked files of the students being collected, as
+    ``extracted/<student>/<release file>``, so a file no one collects (a
+    nested zip, a bomb, a name too long for the disk) is never written.
+    """
+
+    plan_file = Unicode("", help="JSON plan of the collect run").tag(config=True)
+    zip_file = Unicode("", help="the download the plan was made from").tag(config=True)
+
+    def extract(self, archive_path: str, extracted_path: str) -> None:  # noqa: D102
+        with zipfile.ZipFile(self.zip_file) as zf:
+            for rel, info in _planned(self.plan_file).items():
+                dest = Path(extracted_path, *rel.split("/"))
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(zf.read(str(info["entry"])))
+
+
 class PlanCollector(FileNameCollectorPlugin):
     """nbgrader collector plugin that follows a plan written by ``trilateral collect``.
 
-    ``ZipCollectApp`` extracts the download into ``extracted/<zip name>/`` and
-    asks this plugin about every file; the plan (a JSON file of
-    ``{zip entry: {student_id, file_id, timestamp}}``) answers, and a file
-    not in the plan is skipped.
+    :class:`PlanExtractor` writes ``extracted/<student>/<file>``; the plan (a
+    JSON file of ``{zip entry: {student_id, file_id, timestamp}}``) says
+    whose each file is, and a file not in the plan is skipped.
     """
 
     plan_file = Unicode("", help="JSON plan of the collect run").tag(config=True)
     extracted_root = Unicode("", help="folder the zip was extracted into").tag(config=True)
 
     def collect(self, submitted_file: str) -> dict | None:  # noqa: D102
-        plan = json.loads(Path(self.plan_file).read_text(encoding="utf-8"))
         rel = Path(submitted_file).relative_to(self.extracted_root).as_posix()
-        entry = rel.split("/", 1)[1] if "/" in rel else rel  # drop extracted/<zip name>/
-        info = plan.get(entry)
+        info = _planned(self.plan_file).get(rel)
         if info is None:
             return None
         out = {"student_id": info["student_id"], "file_id": info["file_id"]}
