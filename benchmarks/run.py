@@ -14,13 +14,17 @@ is set beside its floor, measured in the same run on the same machine:
 4. grading throughput: ``trilateral grade`` on a synthetic class of 100
    submissions, against nbgrader autograding as many trivial notebooks
    serially (target: 100 graded in under 2 minutes), and a check that the
-   parallel run wrote every score exactly once to the SQLite gradebook.
+   parallel run wrote every score exactly once to the SQLite gradebook;
+5. first start: a fresh clone of the repository (its last commit), ``make lab``
+   from nothing to the printed JupyterLab address, with the machine's package
+   caches as they are (target: under 60 s on 2 cores with warm caches).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import platform
@@ -43,6 +47,7 @@ TARGETS = {
     "import_ms": 50.0,
     "kernel_mib": 200.0,
     "class_of_100_s": 120.0,
+    "first_start_s": 60.0,
 }
 
 
@@ -385,6 +390,65 @@ def bench_grading(n: int, runs: int, jobs: int, tmp: Path) -> dict:
     return result
 
 
+# --------------------------------------------------------------------------- first start
+_URL = re.compile(r"http://127\.0\.0\.1:\d+/lab\S*token=")
+
+
+def bench_first_start(tmp: Path, timeout: float = 1200) -> dict:
+    """Seconds from a fresh clone to the address ``make lab`` prints.
+
+    The clone has no ``.venv`` and no ``student/``: ``make lab`` creates the
+    environment with the system's ``python3``, installs what a learner needs,
+    generates the student copies and starts JupyterLab, which is stopped as
+    soon as it prints its address.
+    """
+    import signal
+
+    clone = tmp / "first-start"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)],
+                   check=True)
+    venv_bin = str(ROOT / ".venv" / "bin")
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if p and p != venv_bin and p != str(Path(sys.executable).parent))
+    env["BROWSER"] = "true"  # nothing to open a browser with
+    started = time.monotonic()
+    proc = subprocess.Popen(["make", "lab", "PYTHON=python3"], cwd=clone, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    seconds = None
+    tail: list[str] = []
+    phases: dict[str, float] = {}  # when make echoed the next step's command
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail = (tail + [line])[-20:]
+            for phase, mark in (("installed", "trilateral.publishing.workspace"),
+                                ("student_copies", "trilateral.publishing.selfstudy")):
+                if mark in line and phase not in phases:
+                    phases[phase] = round(time.monotonic() - started, 1)
+            if _URL.search(line):
+                seconds = time.monotonic() - started
+                break
+            if time.monotonic() - started > timeout:
+                break
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if seconds is None:
+        raise RuntimeError("make lab printed no address:\n" + "".join(tail))
+    uv = shutil.which("uv", path=env["PATH"]) or (clone / ".venv" / "bin" / "uv").exists()
+    return {"seconds": round(seconds, 1), "phases": phases,
+            "installer": "uv" if uv else "pip",
+            "caches": "as found (warm when the machine installed the course before)",
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
 # --------------------------------------------------------------------------- report
 def markdown(results: dict) -> str:
     """The results as the Markdown tables of docs/performance.md."""
@@ -431,6 +495,15 @@ def markdown(results: dict) -> str:
                        f"--jobs {g['jobs']}`): {g['feedback_seconds']:.1f} s for "
                        f"{g['submissions']} submissions, {g['feedback_pages']} pages.")
         out.append("")
+    f = results.get("first_start")
+    if f:
+        steps = ", ".join(f"{k.replace('_', ' ')} at {v:.0f} s"
+                          for k, v in f.get("phases", {}).items())
+        out.append(f"Fresh clone to the address `make lab` prints: {f['seconds']:.0f} s "
+                   f"({steps}; {f['installer']}, package caches {f['caches']}, load "
+                   f"average {f.get('load_average', '?')} on {results['machine']['cpus']} "
+                   "CPUs).")
+        out.append("")
     out.append("| Target | Result |")
     out.append("| --- | --- |")
     for what, ok in results.get("verdicts", {}).items():
@@ -457,6 +530,9 @@ def _verdicts(results: dict) -> dict[str, bool]:
             g["gradebook"]["submissions"] == g["submissions"]
             and g["gradebook"]["duplicated_grades"] == 0
             and len(g["gradebook"]["grades_per_submission"]) == 1)
+    if results.get("first_start"):
+        v["fresh clone to the lab address in under 60 s"] = (
+            results["first_start"]["seconds"] < TARGETS["first_start_s"])
     return v
 
 
@@ -472,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--sections", nargs="*", help="only these sections")
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["notebooks", "import", "grading"])
+                        choices=["notebooks", "import", "grading", "first_start"])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--markdown", action="store_true",
                         help="print the tables of an earlier --out file and stop")
@@ -501,6 +577,9 @@ def main(argv: list[str] | None = None) -> int:
             grading_runs = args.grading_runs
             results["grading"] = bench_grading(args.students, grading_runs, args.jobs, tmp)
             results["grading"]["runs"] = grading_runs
+        if "first_start" not in args.skip:
+            print("First start: fresh clone to the printed lab address")
+            results["first_start"] = bench_first_start(tmp)
     results["verdicts"] = _verdicts(results)
     print("Targets")
     for what, ok in results["verdicts"].items():
