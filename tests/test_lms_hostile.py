@@ -142,6 +142,37 @@ def test_a_canvas_file_name_cannot_claim_another_user(tmp_path: Path, release: P
     assert not plan.arrivals["1001"].late
 
 
+def test_a_moodle_name_set_to_another_students(tmp_path: Path, release: Path) -> None:
+    """A roster that matches Moodle's full names (participant ids change per assignment):
+    Akiko renames herself "Bora Kim" in her profile. Neither folder becomes Bora's
+    submission unnoticed; the clash is named."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,name\nakiko,Akiko Nakamura\nbora,Bora Kim\n",
+                      encoding="utf-8")
+    entries = []
+    for pid in (5501, 5502):  # 5501 is Akiko, renamed
+        folder = f"Bora Kim_{pid}_assignsubmission_file_"
+        entries += [(f"{folder}/{NOTEBOOK}", NB), (f"{folder}/{ANSWERS}", GOOD_ANSWERS)]
+    download = _zip(tmp_path / "moodle.zip", entries)
+    plan = lms.plan_download(download, "moodle", release, quiz=True,
+                             roster=lms.read_roster(roster))
+    assert _problems(plan) == ["bora: Moodle ids 5501 and 5502 both match this student in "
+                               "the roster; neither was collected"]
+
+
+def test_a_path_out_of_the_download(tmp_path: Path, release: Path) -> None:
+    """An absolute name or a Windows-style one cannot come from the platform: the download
+    is refused as a whole, before anything is written."""
+    for bad in ("/Bora Kim_5502_assignsubmission_file_/demo.ipynb",
+                "Bora Kim_5502_assignsubmission_file_/..\\..\\demo.ipynb"):
+        download = _zip(tmp_path / "moodle.zip", [
+            (f"Akiko Nakamura_5501_assignsubmission_file_/{NOTEBOOK}", NB), (bad, NB)])
+        with pytest.raises(lms.DownloadError) as err:
+            _plan(download, "moodle", release)
+        assert str(err.value) == (f"{bad}: a path that leads out of the download; nothing "
+                                  "was collected")
+
+
 def test_an_id_of_dot_dot_is_not_a_folder(tmp_path: Path, release: Path) -> None:
     """A Blackboard username ``..`` never names a folder of submitted/; a roster whose
     student_id holds a slash is refused before anything is read."""

@@ -324,11 +324,11 @@ def _read_arrivals(platform: str, infos: list[zipfile.ZipInfo], expected: set[st
     bb_attempts: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for info in infos:
         entry = info.filename
-        if PurePosixPath(entry).name.startswith(".") or entry.startswith("__MACOSX/"):
-            continue
         if entry.startswith("/") or ".." in PurePosixPath(entry).parts or "\\" in entry:
             raise DownloadError(f"{entry}: a path that leads out of the download; "
                                 "nothing was collected")
+        if PurePosixPath(entry).name.startswith(".") or entry.startswith("__MACOSX/"):
+            continue
         parsed = _match(platform, entry)
         if parsed is None:
             raise DownloadError(f"{entry}: not named the way {_LABEL[platform]} names the "
@@ -344,6 +344,14 @@ def _read_arrivals(platform: str, infos: list[zipfile.ZipInfo], expected: set[st
                 arrival.problems.append(f"{who} {reason}; its files were not collected")
             continue
         arrival = arrivals.setdefault(sid, Arrival(student=sid, platform_id=parsed["uid"]))
+        if arrival.platform_id != parsed["uid"]:
+            # Two platform ids for one student: one of them set a name (Moodle's full name,
+            # which a student may edit) that the roster gives to someone else.
+            clash = (f"{sid}: {_LABEL[platform]} ids {arrival.platform_id} and {parsed['uid']} "
+                     "both match this student in the roster; neither was collected")
+            if clash not in arrival.problems:
+                arrival.problems.append(clash)
+            continue
         if platform == "blackboard":
             attempts = bb_attempts.setdefault(sid, {})
             attempts.setdefault(parsed["stamp"], []).append((entry, parsed["file"]))
