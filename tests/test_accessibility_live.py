@@ -23,8 +23,8 @@ visible the scan leaves out lies inside one of those (or is a layout box
 holding content), so the list documents exactly what is not scanned. Voilà
 shows nothing but the notebook's rendering, so its whole page is scanned.
 
-Screenshots of every chart as the browser shows it, and of each page, are
-saved under ``reports/live/`` for a reader to look at.
+Screenshots of every chart and fitted table as the browser shows them, and of
+each page, are saved under ``reports/live/`` for a reader to look at.
 """
 
 from __future__ import annotations
@@ -242,6 +242,11 @@ def _screenshots(page, roots: list[str], where: str, section: str) -> None:
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
         chart.screenshot(path=str(folder / f"{section}-chart{i + 1}.png"))
+    tables = page.locator(", ".join(f"{r} .trilateral-table" for r in roots))
+    for i in range(tables.count()):
+        table = tables.nth(i)
+        table.scroll_into_view_if_needed()
+        table.screenshot(path=str(folder / f"{section}-table{i + 1}.png"))
     page.screenshot(path=str(folder / f"{section}-page.png"))
 
 

@@ -31,7 +31,9 @@ def test_the_table_is_a_labelled_region_a_keyboard_can_reach() -> None:
                            'aria-label="A &lt;test&gt;"')
     assert "<caption>A &lt;test&gt;</caption>" in page
     assert "long_<wbr>column_<wbr>name" in page  # long names can break
-    assert "white-space:normal" in page and "overflow-wrap:anywhere" in page
+    assert "white-space:normal" in page and "overflow-wrap:break-word" in page
+    codes = tables.fit(pd.DataFrame({"members": ["AUS;JPN;USA"]}), caption="c")._repr_html_()
+    assert "AUS;<wbr>JPN;<wbr>USA" in codes  # code lists wrap between codes
 
 
 def test_text_output_keeps_every_value() -> None:

@@ -25,7 +25,14 @@ _REGION = (
     'class="trilateral-table" role="region" tabindex="0" aria-label="{label}" '
     'style="max-width:100%;overflow-x:auto"'
 )
-_CELL = "text-align:{align};white-space:normal;overflow-wrap:anywhere;vertical-align:top"
+# Cells wrap between words, and a word breaks only if it alone is too wide
+# ("anywhere" would let the browser squeeze columns to one letter).
+_CELL = "text-align:{align};white-space:normal;overflow-wrap:break-word;vertical-align:top"
+
+
+def _breakable(text: str) -> str:
+    """Escaped ``text`` that may wrap after ``_`` and ``;`` (column names, code lists)."""
+    return html.escape(text).replace("_", "_<wbr>").replace(";", ";<wbr>")
 
 
 class FittedTable:
@@ -50,14 +57,14 @@ class FittedTable:
         numeric = {c for c in self.frame.columns if pd.api.types.is_numeric_dtype(self.frame[c])}
         head = "".join(
             f'<th scope="col" style="{_CELL.format(align="right" if c in numeric else "left")}">'
-            f"{html.escape(str(c)).replace('_', '_<wbr>')}</th>"
+            f"{_breakable(str(c))}</th>"
             for c in self.frame.columns
         )
         rows = []
         for _, row in self.frame.iterrows():
             cells = "".join(
                 f'<td style="{_CELL.format(align="right" if c in numeric else "left")}">'
-                f"{html.escape('<NA>' if pd.isna(row[c]) else str(row[c]))}</td>"
+                f"{_breakable('<NA>' if pd.isna(row[c]) else str(row[c]))}</td>"
                 for c in self.frame.columns
             )
             rows.append(f"<tr>{cells}</tr>")
