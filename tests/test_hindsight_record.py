@@ -92,7 +92,7 @@ def test_the_check_catches_a_date_the_table_does_not_hold() -> None:
     ],
 )
 def test_hindsight_covers_america_first_the_pandemic_and_china(event_id: str) -> None:
-    """Issue 20: 09 answers every uncertainty the essay names, to late 2026."""
+    """Issue 20: 09 answers every uncertainty the essay names, into 2026."""
     with (ROOT / "data" / "events.csv").open(encoding="utf-8", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["event_id"] == event_id)
     year, month, day = row["date"].split("-")
