@@ -190,3 +190,14 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300,
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
     return subprocess.run([sys.executable, "-m", "trilateral.grading.cli", *args], cwd=cwd,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def released_quiz_course(base: Path) -> Path:
+    """The demo course with its graded quiz, released, under ``base/course``.
+
+    Collect tests copy it per test (releasing takes seconds; copying does not).
+    """
+    root = make_course(base / "course", quiz=True)
+    done = run_cli("--course-root", str(root), "release", SECTION, env=isolated_env(base / "home"))
+    assert done.returncode == 0, done.stderr
+    return root

@@ -32,6 +32,7 @@ from support_course import (
     isolated_env,
     make_course,
     released,
+    released_quiz_course,
     run_cli,
     with_answers,
 )
@@ -223,12 +224,7 @@ def test_blackboard_download_collects_the_last_attempt(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def released_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo course with its graded quiz, released once for the bad-download tests."""
-    base = tmp_path_factory.mktemp("lms")
-    root = make_course(base / "course", quiz=True)
-    done = run_cli("--course-root", str(root), "release", SECTION,
-                   env=isolated_env(base / "home"))
-    assert done.returncode == 0, done.stderr
-    return root
+    return released_quiz_course(tmp_path_factory.mktemp("lms"))
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ from support_course import (
     SECTION,
     answers_file,
     isolated_env,
-    make_course,
     released,
+    released_quiz_course,
     run_cli,
     sandbox_works,
     solved,
@@ -325,12 +325,7 @@ def test_a_name_that_is_not_utf8(tmp_path: Path, release: Path) -> None:
 
 @pytest.fixture(scope="module")
 def released_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("hostile")
-    root = make_course(base / "course", quiz=True)
-    done = run_cli("--course-root", str(root), "release", SECTION,
-                   env=isolated_env(base / "home"))
-    assert done.returncode == 0, done.stderr
-    return root
+    return released_quiz_course(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.fixture
