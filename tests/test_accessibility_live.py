@@ -157,7 +157,7 @@ def _requested_sections(request: pytest.FixtureRequest) -> list[str]:
     wanted = {
         item.callspec.params["section"]
         for item in request.session.items
-        if item.module is not None and item.module.__name__ == __name__
+        if getattr(item, "module", None) is not None and item.module.__name__ == __name__
         and hasattr(item, "callspec") and "section" in item.callspec.params
     }
     return sorted(wanted) or SECTIONS

@@ -43,9 +43,12 @@ def test_register_adds_the_preprocessors() -> None:
     assert [getattr(p, "__name__", p) for p in c.GenerateFeedback.preprocessors] == names
 
 
-def _executed(cells: list[str]) -> nbformat.NotebookNode:
+def _executed(cells: list[str], monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
+    """The cells run as nbgrader runs them: ``NBGRADER_EXECUTION`` set, so the
+    learner's one-line errors (trilateral.friendly) stay off, as in grading."""
     from nbclient import NotebookClient
 
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     nb = new_notebook(cells=[new_code_cell(src) for src in cells])
     nb.cells[-1].metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1}
     NotebookClient(nb, timeout=60, allow_errors=True).execute()
@@ -61,7 +64,7 @@ def _run(nb):
 
 
 @pytest.mark.slow
-def test_tracebacks_of_hidden_and_visible_failures() -> None:
+def test_tracebacks_of_hidden_and_visible_failures(monkeypatch: pytest.MonkeyPatch) -> None:
     tests = (
         "x = 1\n"
         "assert x == {visible}, 'x should be one'\n"
@@ -70,7 +73,7 @@ def test_tracebacks_of_hidden_and_visible_failures() -> None:
         "### END HIDDEN TESTS\n"
         "y = 2"
     )
-    executed = _executed([tests.format(visible=1, hidden=3)])
+    executed = _executed([tests.format(visible=1, hidden=3)], monkeypatch)
     assert "SECRET_2718" in _plain(executed.cells[-1].outputs[0]["traceback"]), "nbgrader's raw"
     hidden_fail = _run(executed)
     assert HIDDEN_NOTE in hidden_fail.source and "SECRET_2718" not in hidden_fail.source
@@ -79,7 +82,7 @@ def test_tracebacks_of_hidden_and_visible_failures() -> None:
     assert "SECRET_2718" not in text and "x == 3" not in text and err["evalue"] == ""
     assert "A hidden test failed" in text and "AssertionError" in text
 
-    visible_fail = _run(_executed([tests.format(visible=5, hidden=3)]))
+    visible_fail = _run(_executed([tests.format(visible=5, hidden=3)], monkeypatch))
     (err,) = visible_fail.outputs
     text = _plain(err["traceback"])
     assert err["evalue"] == "x should be one" and "x should be one" in text
@@ -94,7 +97,8 @@ def test_tracebacks_of_hidden_and_visible_failures() -> None:
                 "### BEGIN HIDDEN TESTS\n"
                 "answers.check('q-77', 'KEY_TEXT_5150')\n"
                 "### END HIDDEN TESTS"
-            ]
+            ],
+            monkeypatch,
         )
     )
     (err,) = from_answers.outputs

@@ -25,6 +25,9 @@ _REGION = (
     'class="trilateral-table" role="region" tabindex="0" aria-label="{label}" '
     'style="max-width:100%;overflow-x:auto"'
 )
+# The caption in the text colour: nbconvert's page style greys captions out
+# below the contrast axe requires (the page's text colour is the reader's).
+_CAPTION = "color:inherit;caption-side:top;text-align:left;font-weight:bold"
 # Cells wrap between words, and a word breaks only if it alone is too wide
 # ("anywhere" would let the browser squeeze columns to one letter).
 _CELL = "text-align:{align};white-space:normal;overflow-wrap:break-word;vertical-align:top"
@@ -69,7 +72,7 @@ class FittedTable:
             )
             rows.append(f"<tr>{cells}</tr>")
         table = (
-            f"<table><caption>{html.escape(self.caption)}</caption>"
+            f'<table><caption style="{_CAPTION}">{html.escape(self.caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
         listed = "".join(
