@@ -111,6 +111,8 @@ hub-env: $(CHP)
 	$(HUB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check ".[hub]"
 	mkdir -p $(HUB_VENV)/share/jupyter/lab/settings
 	cp hub/overrides.json $(HUB_VENV)/share/jupyter/lab/settings/overrides.json
+	mkdir -p $(HUB_VENV)/etc/trilateral-student
+	cp -R hub/student-config/. $(HUB_VENV)/etc/trilateral-student/
 
 # The real course on a hub on 127.0.0.1 with an instructor and three sample
 # students (accounts removed on Ctrl+C); prints the URL and the logins.

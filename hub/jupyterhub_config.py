@@ -60,6 +60,19 @@ c.Spawner.environment = {
     "GIT_CONFIG_GLOBAL": f"{etc}/gitconfig",
 }
 
+
+# Students get a second config folder first in the path (make hub-env copies
+# hub/student-config/ into the environment): it turns off nbgrader's instructor
+# interface (formgrader, course list, Create Assignment), so a student's
+# Nbgrader menu offers the Assignment List only.
+def _config_path(spawner):
+    if spawner.user.name == instructor:
+        return etc
+    return os.pathsep.join([f"{venv}/etc/trilateral-student", etc])
+
+
+c.Spawner.environment["JUPYTER_CONFIG_PATH"] = _config_path
+
 # The formgrader: a Jupyter server for the course folder, run by the hub as
 # the instructor (nbgrader's "Using nbgrader with JupyterHub"), reachable at
 # /services/formgrader-trilateral by the course's graders only.

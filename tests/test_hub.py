@@ -163,7 +163,15 @@ class Person:
         page.goto(self.lab("?reset"))
         page.wait_for_selector(".jp-LabShell")
         page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-        page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+        items = page.locator(".lm-Menu-itemLabel")
+        items.filter(has_text="Assignment List").wait_for()
+        shown = items.evaluate_all(  # the items drawn (a hidden item has no offsetParent)
+            "els => els.filter(e => e.offsetParent !== null)"
+            ".map(e => e.textContent.trim()).filter(t => t)")
+        # A student's menu offers the assignments only (hub/student/ turns off
+        # nbgrader's instructor interface for the students' servers).
+        assert shown == ["Assignment List"], f"{self.user} sees the menu items {shown}"
+        items.filter(has_text="Assignment List").click()
         page.wait_for_selector("#assignments")
 
     def fetch(self) -> None:
