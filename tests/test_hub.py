@@ -168,7 +168,7 @@ class Person:
         shown = items.evaluate_all(  # the items drawn (a hidden item has no offsetParent)
             "els => els.filter(e => e.offsetParent !== null)"
             ".map(e => e.textContent.trim()).filter(t => t)")
-        # A student's menu offers the assignments only (hub/student/ turns off
+        # A student's menu offers the assignments only (hub/student-config/ turns off
         # nbgrader's instructor interface for the students' servers).
         assert shown == ["Assignment List"], f"{self.user} sees the menu items {shown}"
         items.filter(has_text="Assignment List").click()
