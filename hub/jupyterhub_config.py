@@ -64,7 +64,8 @@ c.Spawner.environment = {
 # Students get a second config folder first in the path (make hub-env copies
 # hub/student-config/ into the environment): it turns off nbgrader's instructor
 # interface (formgrader, course list, Create Assignment), so a student's
-# Nbgrader menu offers the Assignment List only.
+# Nbgrader menu offers the Assignment List only, and saves notebooks with
+# static copies of the course's widgets (trilateral.publishing.savehook).
 def _config_path(spawner):
     if spawner.user.name == instructor:
         return etc

@@ -6,9 +6,11 @@ toasts, no instructor interface). Two student folders are served:
 - **fresh**, as a new student gets it. For every section: Run All goes to
   the end although nothing is answered; the only errors shown are one line
   each, in the exercise and test cells, saying what is not answered yet; the
-  graded quiz is answered and the notebook saved; then the notebook is closed
-  and reopened *without running anything*: every widget shows (no "model not
-  found") and so does the saved answer.
+  graded quiz is answered and the notebook saved (as the course's server
+  saves it: each widget as its static copy); then the notebook is closed and
+  reopened *without running anything*: every exercise shows (no "model not
+  found") and so does the saved answer; in the first section, Run All then
+  brings the live widgets back with the saved answer selected.
 - **completed**, every exercise done (solutions typed in, graded widgets
   answered), the state a student reaches before submitting. For every
   section: Run All shows no error at all, and a self-check answered wrongly
@@ -43,6 +45,7 @@ _WIDGET = re.compile(r"bank\.widget\(\s*['\"]([a-z0-9-]+)['\"]\s*\)")
 # same as text written to stderr; `application/vnd.jupyter.error` matches nothing.
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
 WIDGET_BROKEN = ("model not found", "Error displaying widget", "Loading widget...")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _norm(text: str) -> str:
@@ -213,46 +216,64 @@ def test_fresh_student_run_all_then_reopen(fresh, chromium, section: str) -> Non
     finally:
         context.close()
 
-    # On disk: errors only in cells that may raise, and the widget state saved.
+    # On disk: errors only in cells that may raise, and every course widget
+    # saved as its static copy (the course server's save hook), never as a
+    # reference to a live widget that a reopened notebook would not have.
     saved = json.loads(notebook.read_text(encoding="utf-8"))
+    copies = 0
     for cell in saved["cells"]:
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             assert "raises-exception" in cell["metadata"].get("tags", []), (
                 f"{section}: an error in an untagged cell: {''.join(cell['source'])[:200]}")
-    state = saved["metadata"].get("widgets", {}).get(
-        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    assert state, f"{section}: the notebook was saved without its widget state"
+        for out in cell.get("outputs", []):
+            if "trilateral" in out.get("metadata", {}):
+                assert WIDGET_VIEW not in out.get("data", {}), (
+                    f"{section}: a course widget was saved as a live widget reference")
+                copies += "question" in out["metadata"]["trilateral"]
+    assert copies == _widget_count(notebook), f"{section}: {copies} static copies saved"
 
-    # Reopen without running anything.
+    # Reopen without running anything: every exercise shows, as its saved copy.
     context, page = _new_page(server, chromium)
     try:
         _open(page, server, section, notebook)
         expected = _widget_count(notebook)
-        widgets = page.locator(".trilateral-exercise, .trilateral-graded")
+        shown = page.locator(".trilateral-static[data-question]")
         try:
-            # Generous: under a loaded CI machine the widget manager restoring
-            # saved state has taken longer than 30 s (seen once, for the primer).
-            expect(widgets).to_have_count(expected, timeout=90_000)
+            expect(shown).to_have_count(expected, timeout=60_000)
         except AssertionError:
             _fail_with_shot(page, f"{section}-reopen-widgets",
-                            f"{section}: {widgets.count()} of {expected} widgets show on reopening")
+                            f"{section}: {shown.count()} of {expected} exercises show on reopening")
         text = page.evaluate("() => document.querySelector('.jp-Notebook').textContent")
         for broken in WIDGET_BROKEN:
             if broken in text:
                 _fail_with_shot(page, f"{section}-reopen-broken",
                                 f"{section}: {broken!r} after reopening")
         if graded is not None:
+            copy = shown.and_(page.locator(f'[data-question="{graded.id}"]'))
+            copy.scroll_into_view_if_needed()
+            seen = _norm(copy.text_content())
+            marked = f"\u2714 {choice} (your saved answer)"
+            if marked not in seen or "Your saved answer (" not in seen:
+                _fail_with_shot(page, f"{section}-reopen-answer",
+                                f"{section}: the saved answer does not show after reopening: "
+                                f"{seen[:300]!r}")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            copy.screenshot(path=str(SHOTS / f"{section}-reopened-answer.png"))
+        _shot(page, f"{section}-reopened")
+        # Nothing runs on reopening: once the new kernel is up, no cell is queued.
+        page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=90_000)
+        ran = page.evaluate(_STATE)
+        assert ran["idle"] and not ran["busy"], f"{section}: something runs on reopening"
+
+        if section == SECTIONS[0] and graded is not None:
+            # Running the notebook brings the live widgets back in the copies' place,
+            # the saved answer selected.
+            _run_all(page)
+            expect(page.locator(".trilateral-static")).to_have_count(0, timeout=30_000)
             widget = page.locator(".trilateral-graded", has_text=graded.prompt[:40]).first
             widget.scroll_into_view_if_needed()
-            option = widget.locator("label", has_text=choice).first.locator("input")
-            if not option.is_checked():
-                _fail_with_shot(page, f"{section}-reopen-answer",
-                                f"{section}: the saved answer does not show after reopening")
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            widget.screenshot(path=str(SHOTS / f"{section}-reopened-answer.png"))
-        _shot(page, f"{section}-reopened")
-        ran = page.evaluate(_STATE)
-        assert ran["idle"] and not ran["busy"]
+            expect(widget.locator("label", has_text=choice).first.locator("input")) \
+                .to_be_checked(timeout=30_000)
     finally:
         context.close()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import secrets
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -18,6 +20,7 @@ from trilateral.publishing import selfstudy
 from browser_support import free_port
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +47,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home.parent)
     url = f"http://127.0.0.1:{port}"
 
-    def get(path: str) -> tuple[int, str]:
-        req = urllib.request.Request(url + path, headers={"Authorization": f"token {token}"})
+    def get(path: str, method: str = "GET", body: object = None) -> tuple[int, str]:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        req = urllib.request.Request(url + path, data=data, method=method,
+                                     headers={"Authorization": f"token {token}"})
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 return resp.status, resp.read().decode("utf-8")
         except urllib.error.HTTPError as exc:
             return exc.code, ""
 
+    get.student = course / "student"  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -96,6 +102,38 @@ def test_news_off_and_widget_state_saved(lab) -> None:
     assert default("@jupyterlab/apputils-extension:notification", "fetchNews") == "false"
     assert default("@jupyterlab/apputils-extension:notification", "checkForUpdates") is False
     assert default("@jupyter-widgets/jupyterlab-manager:plugin", "saveState") is True
+
+
+def test_saving_keeps_static_widget_copies_with_the_saved_answer(lab, monkeypatch) -> None:
+    """The server's pre-save hook: a saved notebook holds the widgets' static
+    copies (no reference to a live widget) and the graded answer saved."""
+    from trilateral import answers
+    from trilateral.questions import load_bank
+
+    section = lab.student / "00_start_here"
+    shutil.copy(ROOT / "notebooks/00_start_here/questions.yaml", section / "questions.yaml")
+    monkeypatch.chdir(section)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    bank = load_bank(section / "questions.yaml")
+    choice = bank["start-graded-1"].options[1].text
+    answers.save("start-graded-1", choice, section)
+    outputs = []
+    for qid in ("start-graded-1", "start-essay-venue"):
+        data, metadata = bank.widget(qid)._repr_mimebundle_()
+        outputs.append({"output_type": "display_data", "data": data, "metadata": metadata})
+    nb = {"cells": [{"cell_type": "code", "source": "bank.widget('start-graded-1')",
+                     "metadata": {}, "execution_count": 1, "outputs": outputs}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    status, _ = lab("/api/contents/00_start_here/quiz.ipynb", "PUT",
+                    {"type": "notebook", "format": "json", "content": nb})
+    assert status in (200, 201)
+    saved = json.loads((section / "quiz.ipynb").read_text(encoding="utf-8"))
+    graded, check = saved["cells"][0]["outputs"]
+    assert "application/vnd.jupyter.widget-view+json" not in graded["data"]
+    assert "application/vnd.jupyter.widget-view+json" not in check["data"]
+    copy = "".join(graded["data"]["text/html"])  # nbformat may store lines
+    assert "Your saved answer (" in copy
+    assert f"&#10004; {html.escape(choice)}</b> (your saved answer)" in copy
 
 
 def test_missing_student_folder_is_a_clear_error(tmp_path: Path) -> None:

@@ -216,8 +216,13 @@ def save(forecasts: Mapping[str, float], path: str | Path | None = None) -> Path
 def _widget_class() -> type:
     import ipywidgets as w
 
-    class _ForecastWidget(w.VBox):
+    from .staticcopy import StaticCopy, box_html, run_note
+
+    class _ForecastWidget(StaticCopy, w.VBox):
         """One number box per question, a Save button and a feedback line.
+
+        Its display carries a static copy naming the questions (see
+        :mod:`trilateral.staticcopy`); the saved numbers are in the file.
 
         Number boxes, not sliders: an ipywidgets slider's handle has no
         accessible name (its label is not tied to it), so a screen reader
@@ -236,6 +241,7 @@ def _widget_class() -> type:
                     "<i>Save my forecasts</i>.</p>"
                 )
             ]
+            self._questions = [str(q) for q in table["question"]]
             questions = zip(table["question_id"], table["question"], strict=True)
             for n, (qid, text) in enumerate(questions, start=1):
                 slider = w.BoundedFloatText(
@@ -268,6 +274,17 @@ def _widget_class() -> type:
         def values(self) -> dict[str, float]:
             """The probabilities currently set, by question id."""
             return {qid: round(float(s.value), 4) for qid, s in self.sliders.items()}
+
+        static_kind = "forecasts"
+
+        def _static_html(self) -> str:
+            return box_html(
+                "Your forecasts.",
+                [f"Q{n}. {text}" for n, text in enumerate(self._questions, start=1)],
+                "Your saved forecasts are kept in your folder. "
+                + run_note("see and change them"),
+                kind="forecasts",
+            )
 
         def save(self) -> bool:
             """What the button does: save, and say so (or say why not)."""

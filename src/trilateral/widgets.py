@@ -34,6 +34,7 @@ import ipywidgets as w
 
 from .checkers import Result, check
 from .questions import Question
+from .staticcopy import StaticCopy, question_html
 
 __all__ = [
     "Exercise",
@@ -80,10 +81,15 @@ def _option_boxes(question: Question) -> list[w.Checkbox]:
     ]
 
 
-class Exercise(w.VBox):
-    """Base class: a prompt, the answer controls, a Check button, feedback."""
+class Exercise(StaticCopy, w.VBox):
+    """Base class: a prompt, the answer controls, a Check button, feedback.
+
+    Its display also carries a static copy (see :mod:`trilateral.staticcopy`),
+    which a reopened notebook shows until the cell runs again.
+    """
 
     kind_label = "exercise"
+    static_kind = "self-check"
 
     def __init__(self, question: Question, controls: list[w.Widget]) -> None:
         self.question = question
@@ -136,6 +142,12 @@ class Exercise(w.VBox):
     def __repr__(self) -> str:
         # Stable text for stored notebook outputs (no widget ids).
         return f"<{self.kind_label} {self.question.id!r}>"
+
+    def _static_html(self) -> str:
+        return question_html(self.question)
+
+    def _static_marker(self) -> dict:
+        return {"question": self.question.id}
 
 
 class MultipleChoiceExercise(Exercise):
@@ -250,10 +262,15 @@ class GradedPlaceholder:
         )
 
 
-class GradedExercise(w.VBox):
-    """A graded question: Submit saves the answer; no right or wrong is shown."""
+class GradedExercise(StaticCopy, w.VBox):
+    """A graded question: Submit saves the answer; no right or wrong is shown.
+
+    Its static copy names no answer: the course's server writes the answer
+    saved in ``answers.json`` into it when the notebook is saved.
+    """
 
     kind_label = "graded question"
+    static_kind = "graded"
 
     def __init__(self, question: Question, controls: list[w.Widget]) -> None:
         from . import answers
@@ -372,6 +389,12 @@ class GradedExercise(w.VBox):
 
     def __repr__(self) -> str:
         return f"<{self.kind_label} {self.question.id!r}>"
+
+    def _static_html(self) -> str:
+        return question_html(self.question)
+
+    def _static_marker(self) -> dict:
+        return {"question": self.question.id}
 
 
 def _when(iso: str) -> str:

@@ -14,9 +14,13 @@ every start into ``build/self-study/``, never into the learner's
 - the JupyterLite kernel extension, which only works inside a JupyterLite site;
 - the JupyterLab news and update toasts, which cover the notebook.
 
-It turns on saving widget state with the notebook (the widget manager's
-``saveState``), so a reopened notebook shows every widget, the saved
-graded answer included, before anything runs.
+It saves notebooks through the course's pre-save hook
+(:mod:`trilateral.publishing.savehook`): each course widget is saved as a
+static copy, the graded answer saved in ``answers.json`` written into it, so
+a reopened notebook shows every exercise and the saved answer before
+anything runs, and running the cell brings the live widget back. Widget
+state is saved too (the widget manager's ``saveState``), for a learner's
+own widgets.
 
 Model answers are not browsed to: they are in the instructor guide and the
 instructor notebooks (see the README's *For self-learners*).
@@ -29,6 +33,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+from . import savehook
 
 __all__ = [
     "DISABLED_LAB_PLUGINS",
@@ -67,8 +73,10 @@ def write_config(config_dir: str | Path) -> Path:
     config_dir = Path(config_dir)
     labconfig = config_dir / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
-    server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(DISABLED_SERVER_EXTENSIONS,
-                                                                 False)}}
+    server = {
+        "ServerApp": {"jpserver_extensions": dict.fromkeys(DISABLED_SERVER_EXTENSIONS, False)},
+        "ContentsManager": {"pre_save_hook": savehook.HOOK},
+    }
     files = {
         config_dir / "jupyter_server_config.json": server,
         labconfig / "page_config.json": {"disabledExtensions":
