@@ -212,10 +212,23 @@ def _section(root: Path, section: str) -> str:
     return section
 
 
-def generate_assignment(root: str | Path, section: str) -> Path:
-    """Generate the student version of ``section`` into ``release/``."""
+def generate_assignment(root: str | Path, section: str, *, database: bool = True) -> Path:
+    """Generate the student version of ``section`` into ``release/``.
+
+    ``database=False`` writes no gradebook (nbgrader's ``--no-db``, and its
+    cell-saving step off): for student copies made outside a course, such
+    as ``make student``, where creating a gradebook (an ``alembic``
+    subprocess and three database set-ups per section) was most of the time.
+    """
     root = _root(root)
-    _checked(api(root).generate_assignment(_section(root, section)), f"generating {section}")
+    extra = None
+    if not database:
+        from traitlets.config import Config
+
+        extra = Config({"GenerateAssignment": {"no_database": True},
+                        "SaveCells": {"enabled": False}})
+    result = api(root, extra).generate_assignment(_section(root, section), create=database)
+    _checked(result, f"generating {section}")
     return root / "release" / section
 
 

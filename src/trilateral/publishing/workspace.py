@@ -46,7 +46,7 @@ def build(root: str | Path, into: str | Path) -> Report:
         shutil.copytree(root / grading.SOURCE_DIR, scratch / grading.SOURCE_DIR,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         for section in sections:
-            release = grading.generate_assignment(scratch, section)
+            release = grading.generate_assignment(scratch, section, database=False)
             for src in sorted(p for p in release.rglob("*") if p.is_file()):
                 dest = into / section / src.relative_to(release)
                 if dest.exists():
