@@ -138,3 +138,21 @@ def test_question_html_rejects_what_is_not_a_question() -> None:
         question_html("start-graded-1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="needs a notebook"):
         savehook.refresh([], ".")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("where", ["postBuild", "deploy/z2jh/Dockerfile",
+                                   "hub/student-config/jupyter_server_config.json"])
+def test_every_deployment_saves_through_the_hook(where: str) -> None:
+    """Binder, the Zero to JupyterHub image and the class hub set the hook
+    (``make lab`` does in ``test_selfstudy.py``); a typo would silently lose
+    the copies, so the JSON each writes is parsed and its hook imported."""
+    from traitlets.utils.importstring import import_item
+
+    text = (ROOT / where).read_text(encoding="utf-8")
+    found = [json.loads(m) for m in re.findall(r"\{\"ContentsManager\".*?\}\}", text)]
+    if where.endswith(".json"):
+        found = [{"ContentsManager": json.loads(text)["ContentsManager"]}]
+    assert found, f"{where} does not set ContentsManager.pre_save_hook"
+    for config in found:
+        hook = config["ContentsManager"]["pre_save_hook"]
+        assert hook == savehook.HOOK and import_item(hook) is savehook.pre_save
