@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from trilateral import answers, grading
+from trilateral.grading.batch import grade_section
 from trilateral.publishing.lint import notebook_facts
 
 from conftest import section_notebooks
@@ -115,8 +116,9 @@ def test_solution_gets_full_marks_and_untouched_gets_zero(course: Path, path: Pa
     solved = _submit(course, "solved", source, section, name)
     answers.write_key([source], solved)  # the right answers, as the widgets would save them
     _submit(course, "untouched", release / name, section, name)
-    for student in ("solved", "untouched"):
-        grading.autograde(course, section, student)
+    # One batch for both, as `trilateral grade` runs them: one sandbox start.
+    outcomes = grade_section(course, section, ["solved", "untouched"], force=True)
+    assert all(o.ok for o in outcomes), [o.reason for o in outcomes]
     code, widget, written = _points(source)
     scores = grading.scores(course, section)
     total = sum(code.values()) + sum(widget.values())
