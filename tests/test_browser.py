@@ -13,8 +13,11 @@ toasts, no instructor interface). Two student folders are served:
   brings the live widgets back with the saved answer selected.
 - **completed**, every exercise done (solutions typed in, graded widgets
   answered), the state a student reaches before submitting. For every
-  section: Run All shows no error at all, and a self-check answered wrongly
-  with the mouse and rightly with the keyboard shows the checker's feedback.
+  section: Run All shows no error at all, a self-check answered wrongly
+  with the mouse and rightly with the keyboard shows the checker's feedback,
+  and then the page passes the accessibility checks of ``a11y_support``
+  (axe-core on the content, alt text on every chart, every control named
+  and reachable with Tab).
 
 Screenshots of each state go to ``reports/browser/`` (git-ignored).
 """
@@ -32,7 +35,16 @@ from playwright.sync_api import expect
 from trilateral.checkers import check
 from trilateral.questions import load_bank
 
-from browser_support import browser, jupyter_server
+from a11y_support import (
+    AXE,
+    LAB_CONTENT,
+    LAB_INTERFACE,
+    UNLISTED_JS,
+    check_page,
+    screenshots,
+    windowing_off,
+)
+from browser_support import browser, jupyter_server, need
 from student_support import completed_student_folder, first_self_check, fresh_student_folder
 
 pytestmark = pytest.mark.slow
@@ -76,7 +88,9 @@ def _served(tmp_path_factory, make):
 
 @pytest.fixture(scope="module")
 def completed(tmp_path_factory: pytest.TempPathFactory):
+    need(AXE.is_file(), f"axe-core is not installed ({AXE.relative_to(ROOT)}; run `make test`)")
     base, home, student = _served(tmp_path_factory, completed_student_folder)
+    windowing_off(home)  # every cell drawn, so the accessibility scan sees them all
     with jupyter_server(student, home) as server:
         yield server, student
 
@@ -325,6 +339,16 @@ def test_completed_notebook_in_browser(completed, chromium, section: str) -> Non
         shown_text = _norm(status.inner_text())
         assert shown_text.startswith("\u2714") and expected in shown_text, shown_text
         _shot(page, f"{section}-completed")
+
+        # Accessible where students work: the content after Run All, feedback shown.
+        unlisted = page.evaluate(UNLISTED_JS, [LAB_CONTENT, LAB_INTERFACE])
+        assert not unlisted, "left out of the scan but not in LAB_INTERFACE:\n" + "\n".join(
+            unlisted[:10])
+        try:
+            check_page(page, LAB_CONTENT, {"include": [[s] for s in LAB_CONTENT]}, notebook,
+                       "JupyterLab")
+        finally:
+            screenshots(page, LAB_CONTENT, "jupyterlab", section)
     finally:
         context.close()
 
