@@ -1,7 +1,8 @@
 """Real servers and a real browser for the tests that need them.
 
 JupyterLab and Voilà are started as subprocesses on 127.0.0.1, on a free
-port, with a token and a HOME of their own; Chromium is Debian's, driven by
+port (again on another if that one is taken before they bind it), with a
+token and a HOME of their own; Chromium is Debian's, driven by
 Playwright. Nothing here is a stand-in: if a part is missing the tests skip,
 except under ``CI=true``, where they fail, so a green CI run means the
 browser tests really ran.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -30,6 +32,7 @@ import support_course
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_FLAGS",
+    "START_TRIES",
     "Server",
     "browser",
     "free_port",
@@ -105,16 +108,37 @@ class Server:
             self.api(f"/api/sessions/{session['id']}", method="DELETE")
 
 
+# What Jupyter Server and Voilà log when the port was taken between
+# free_port() and their start (they run with port_retries=0, so they exit),
+# and what they log once they listen.
+_PORT_TAKEN = re.compile(r"[Pp]ort \d+ is already in use")
+_LISTENING = "is running at"
+START_TRIES = 3
+
+
+class _PortTaken(RuntimeError):
+    """The server exited because another process took its port."""
+
+
 def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    """Wait until the server says it listens and ``url`` answers.
+
+    The log line matters as much as the answer: if another server took the
+    port, the answer could be that server's.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except Exception:
-            time.sleep(0.3)
+            text = log.read_text(errors="replace")
+            kind = _PortTaken if _PORT_TAKEN.search(text) else RuntimeError
+            raise kind(f"server exited early:\n{text[-3000:]}")
+        if _LISTENING in log.read_text(errors="replace"):
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except Exception:
+                pass
+        time.sleep(0.3)
     raise RuntimeError(f"server did not answer in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
@@ -122,8 +146,12 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 9
 def jupyter_server(root_dir: Path, home: Path, app: str = "lab") -> Iterator[Server]:
     """Run JupyterLab on the folder ``root_dir`` (``app="lab"``, configured as
     ``make lab`` configures it), or Voilà on the notebook ``root_dir``
-    (``app="voila"``), until the block ends."""
-    port = free_port()
+    (``app="voila"``, started as ``make app`` starts it), until the block ends.
+
+    The port is free when chosen but may be taken before the server binds it
+    (another test's server or kernel); then the server exits, saying so, and
+    it is started again on another port, up to ``START_TRIES`` times.
+    """
     token = secrets.token_hex(16)
     env = isolated_env(home)
     if app == "lab":
@@ -132,42 +160,62 @@ def jupyter_server(root_dir: Path, home: Path, app: str = "lab") -> Iterator[Ser
         from trilateral.publishing import selfstudy
 
         selfstudy.write_config(Path(env["JUPYTER_CONFIG_DIR"]))
-    log = home / f"{app}-server.log"
-    if app == "lab":
-        cmd = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
-            "--ServerApp.port_retries=0",
-        ]
-        if hasattr(os, "getuid") and os.getuid() == 0:
-            cmd.append("--allow-root")
-        probe = f"http://127.0.0.1:{port}/api/status?token={token}"
-    elif app == "voila":
-        cmd = [
-            sys.executable, "-m", "voila", str(root_dir), "--no-browser",
-            f"--port={port}", "--Voila.ip=127.0.0.1", f"--token={token}",
-            "--Voila.port_retries=0",
-        ]
-        probe = f"http://127.0.0.1:{port}/voila/static/favicon.ico"
-        root_dir = root_dir.parent
-    else:
+    elif app != "voila":
         raise ValueError(f"unknown app {app!r}")
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            cmd, cwd=root_dir, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    log = home / f"{app}-server.log"
+    for attempt in range(1, START_TRIES + 1):
+        port = free_port()
+        if app == "lab":
+            cmd = [
+                sys.executable, "-m", "jupyterlab", "--no-browser",
+                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
+                "--ServerApp.port_retries=0",
+            ]
+            if hasattr(os, "getuid") and os.getuid() == 0:
+                cmd.append("--allow-root")
+            cmd_env, cwd = env, root_dir
+            probe = f"http://127.0.0.1:{port}/api/status?token={token}"
+        else:
+            # The course's own launch (template and all), with a token.
+            from trilateral.publishing import app as publishing_app
+
+            cmd, cmd_env = publishing_app.voila_launch(
+                root_dir, port, env, f"--token={token}", "--Voila.port_retries=0"
+            )
+            cwd = root_dir.parent
+            probe = f"http://127.0.0.1:{port}/voila/static/favicon.ico"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                cmd, cwd=cwd, env=cmd_env, stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            _wait_for(probe, process, log)
+        except _PortTaken:
+            process.wait()
+            if attempt == START_TRIES:
+                raise
+            print(f"{app}: port {port} was taken before the server bound it; "
+                  f"starting it again (try {attempt + 1} of {START_TRIES})")
+            continue
+        except BaseException:
+            _stop(process)
+            raise
+        break
     server = Server(f"http://127.0.0.1:{port}", token, process, log)
     try:
-        _wait_for(probe, process, log)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager

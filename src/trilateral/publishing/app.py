@@ -8,7 +8,9 @@ it and serves the widgets without any code cell. Graded questions are left
 out: they belong to the assignment, not to practice.
 
 Run it with ``make app SECTION=02_state_of_play`` or
-``python -m trilateral.publishing.app 02_state_of_play``.
+``python -m trilateral.publishing.app 02_state_of_play``. Voilà serves it
+with the course's page template (:func:`voila_launch`), which the tests use
+too.
 """
 
 from __future__ import annotations
@@ -20,9 +22,19 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["build", "main", "selfcheck_ids", "selfcheck_notebook"]
+__all__ = [
+    "VOILA_DATA", "VOILA_TEMPLATE", "build", "main", "selfcheck_ids", "selfcheck_notebook",
+    "voila_launch",
+]
+
+# The course's Voilà page: Voilà's "lab" page with links in the text
+# underlined (share/voila/templates/trilateral). Voilà finds templates in the
+# Jupyter data folders, so this folder goes first on JUPYTER_PATH.
+VOILA_DATA = Path(__file__).resolve().parent / "share"
+VOILA_TEMPLATE = "trilateral"
 
 _WIDGET = re.compile(r"bank\.widget\(\s*['\"]([a-z0-9-]+)['\"]\s*\)")
 _TITLE = re.compile(r"^#\s+(.+)$", re.M)
@@ -118,6 +130,27 @@ def build(root: str | Path, section: str, out: str | Path | None = None) -> Path
     return path
 
 
+def voila_launch(
+    notebook: str | Path, port: int, env: Mapping[str, str] | None = None, *extra: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that serve ``notebook`` with Voilà on
+    127.0.0.1:``port`` with the course's page template.
+
+    ``env`` defaults to this process's environment; ``extra`` are more
+    command-line options (a token, say). ``make app`` and the tests both
+    start Voilà this way, so the tests check the page learners get.
+    """
+    env = dict(os.environ if env is None else env)
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        [str(VOILA_DATA)] + ([env["JUPYTER_PATH"]] if env.get("JUPYTER_PATH") else [])
+    )
+    cmd = [
+        sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+        "--Voila.ip=127.0.0.1", f"--VoilaConfiguration.template={VOILA_TEMPLATE}", *extra,
+    ]
+    return cmd, env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m trilateral.publishing.app",
@@ -136,10 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {path}")
     if args.build_only:
         return 0
-    cmd = [sys.executable, "-m", "voila", str(path), "--no-browser", f"--port={args.port}",
-           "--Voila.ip=127.0.0.1"]
+    cmd, env = voila_launch(path, args.port)
     try:
-        return subprocess.call(cmd, cwd=path.parent, env=dict(os.environ))
+        return subprocess.call(cmd, cwd=path.parent, env=env)
     except KeyboardInterrupt:
         return 0
 
