@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from playwright.sync_api import expect
 from trilateral.checkers import check
 from trilateral.publishing import app
 
+import browser_support
 from browser_support import browser, jupyter_server
 from student_support import first_self_check
 
@@ -72,3 +75,33 @@ def test_voila_serves_self_checks_without_code(tmp_path: Path) -> None:
             expect(status).to_contain_text(expected[:60], timeout=30_000)
             assert re.sub(r"\s+", " ", status.inner_text()).strip().startswith(mark)
         page.screenshot(path=str(tmp_path / "app.png"))
+
+
+@pytest.mark.slow
+def test_voila_starts_again_when_its_port_was_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The port chosen free can be taken before the server binds it (another
+    test's server or kernel); then the server exits and starts on a new one."""
+    home = tmp_path / "home"
+    home.mkdir()
+    page_nb = app.build(ROOT, SECTION, tmp_path / "app")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        chosen: list[int] = []
+
+        def free_port() -> int:
+            # The first pick is the taken port, as in the race; then real ones.
+            chosen.append(busy if not chosen else real_free_port())
+            return chosen[-1]
+
+        real_free_port = browser_support.free_port
+        monkeypatch.setattr(browser_support, "free_port", free_port)
+        with jupyter_server(page_nb, home, app="voila") as server:
+            assert len(chosen) == 2 and server.url.endswith(f":{chosen[1]}")
+            with urllib.request.urlopen(f"{server.url}/voila/static/favicon.ico", timeout=10):
+                pass
+            assert server.process.poll() is None
+    assert f"port {busy} was taken" in capsys.readouterr().out
