@@ -162,6 +162,15 @@ def _run_all(page, timeout_s: float = 240) -> None:
     )
 
 
+def _open_and_run_all(page, server, section: str, notebook: Path, shot: str) -> None:
+    """Open the notebook and Run All; on a stop, fail with a screenshot."""
+    _open(page, server, section, notebook)
+    try:
+        _run_all(page)
+    except AssertionError as exc:
+        _fail_with_shot(page, f"{section}-{shot}", f"{section}: {exc}")
+
+
 def _shown_errors(page) -> list[str]:
     return page.evaluate(f"() => [...document.querySelectorAll('{STDERR}')]"
                          ".map(o => o.textContent)")
@@ -200,11 +209,7 @@ def test_fresh_student_run_all_then_reopen(fresh, chromium, section: str) -> Non
     graded = _graded_in(notebook, bank)
     context, page = _new_page(server, chromium)
     try:
-        _open(page, server, section, notebook)
-        try:
-            _run_all(page)
-        except AssertionError as exc:
-            _fail_with_shot(page, f"{section}-fresh-stuck", f"{section}: {exc}")
+        _open_and_run_all(page, server, section, notebook, "fresh-stuck")
         # Every error shown is one line that says what to do: no traceback, no paths.
         shown = _shown_errors(page)
         assert shown, f"{section}: an unanswered notebook shows nothing to answer"
@@ -240,10 +245,11 @@ def test_fresh_student_run_all_then_reopen(fresh, chromium, section: str) -> Non
             assert "raises-exception" in cell["metadata"].get("tags", []), (
                 f"{section}: an error in an untagged cell: {''.join(cell['source'])[:200]}")
         for out in cell.get("outputs", []):
-            if "trilateral" in out.get("metadata", {}):
-                assert WIDGET_VIEW not in out.get("data", {}), (
-                    f"{section}: a course widget was saved as a live widget reference")
-                copies += "question" in out["metadata"]["trilateral"]
+            # Every widget the course shows has a copy: none is saved as a reference.
+            assert WIDGET_VIEW not in out.get("data", {}), (
+                f"{section}: a widget was saved as a live widget reference: "
+                f"{''.join(cell['source'])[:200]}")
+            copies += "question" in out.get("metadata", {}).get("trilateral", {})
     assert copies == _widget_count(notebook), f"{section}: {copies} static copies saved"
 
     # Reopen without running anything: every exercise shows, as its saved copy.
@@ -299,11 +305,7 @@ def test_completed_notebook_in_browser(completed, chromium, section: str) -> Non
     notebook = next((student / section).glob("*.ipynb"))
     context, page = _new_page(server, chromium)
     try:
-        _open(page, server, section, notebook)
-        try:
-            _run_all(page)
-        except AssertionError as exc:
-            _fail_with_shot(page, f"{section}-stuck", f"{section}: {exc}")
+        _open_and_run_all(page, server, section, notebook, "stuck")
         shown = _shown_errors(page)
         if shown:
             _fail_with_shot(page, f"{section}-error",
@@ -370,8 +372,7 @@ def test_graded_widget_click_saves_answers_file(completed, chromium) -> None:
 
     context, page = _new_page(server, chromium)
     try:
-        _open(page, server, section, notebook)
-        _run_all(page)
+        _open_and_run_all(page, server, section, notebook, "stuck")
         widget = page.locator(".trilateral-graded", has_text=graded.prompt[:40]).first
         widget.scroll_into_view_if_needed()
         option = widget.locator("label", has_text=choice).first

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral import answers, forecasts, simulation
+from trilateral import answers, forecasts, simulation, staticcopy, triangle
 from trilateral.publishing import savehook
 from trilateral.questions import load_bank
 from trilateral.staticcopy import CSS_CLASS, KEY, question_html
@@ -58,7 +58,8 @@ def _text(html: str) -> str:
 
 def test_every_course_widget_displays_a_marked_copy(folder: Path) -> None:
     bank = load_bank(folder / "questions.yaml")
-    widgets = [bank.widget(q.id) for q in bank] + [forecasts.widget(), simulation.widget(seed=1)]
+    widgets = [bank.widget(q.id) for q in bank] + [
+        forecasts.widget(), simulation.widget(seed=1), triangle.explorer()]
     for widget in widgets:
         out = _output(widget)
         assert savehook.WIDGET_VIEW in out["data"], "the live widget is still displayed"
@@ -136,6 +137,8 @@ def test_the_hook_never_stops_a_save(folder: Path) -> None:
 def test_question_html_rejects_what_is_not_a_question() -> None:
     with pytest.raises(ValueError, match="needs a Question"):
         question_html("start-graded-1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must be a static copy"):
+        staticcopy.vbox([], "<p>not a copy</p>", "x")
     with pytest.raises(ValueError, match="needs a notebook"):
         savehook.refresh([], ".")  # type: ignore[arg-type]
 

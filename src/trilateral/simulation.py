@@ -463,23 +463,6 @@ def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-@lru_cache(maxsize=1)
-def _game_box() -> type:
-    """A VBox whose display carries a static copy (see :mod:`trilateral.staticcopy`)."""
-    import ipywidgets as w
-
-    from .staticcopy import StaticCopy, box_html, run_note
-
-    class GameBox(StaticCopy, w.VBox):
-        static_kind = "simulation"
-
-        def _static_html(self) -> str:
-            return box_html("Convenor simulation.", [], run_note("play a game"),
-                            kind="simulation")
-
-    return GameBox
-
-
 def widget(seed: int = 0, rules: Rules | None = None) -> ipywidgets.VBox:
     """The playable game: two move pickers, a Play button, the round report and the chart.
 
@@ -544,7 +527,9 @@ def widget(seed: int = 0, rules: Rules | None = None) -> ipywidgets.VBox:
     play_button.on_click(on_play)
     new_button.on_click(on_new)
     show_status()
-    box = _game_box()(
+    from .staticcopy import box_html, run_note, vbox
+
+    box = vbox(
         [
             w.HTML(
                 "<p><b>Convenor simulation.</b> Pick one move, or two different moves, "
@@ -556,7 +541,9 @@ def widget(seed: int = 0, rules: Rules | None = None) -> ipywidgets.VBox:
             status,
             report,
             chart,
-        ]
+        ],
+        box_html("Convenor simulation.", [], run_note("play a game"), kind="simulation"),
+        "simulation",
     )
     box.game = lambda: game_box["game"]  # type: ignore[attr-defined]
     box.first, box.second, box.play_button, box.new_button, box.report = (

@@ -18,18 +18,20 @@ anything runs, the question, its options and the saved answer; running the
 cell brings the live widget back in its place. Viewers without widgets
 (nbviewer, GitHub, nbconvert) show the copy too.
 
-This module only writes HTML; it never reads files and imports no widgets.
+This module only writes HTML and never reads files; it imports ipywidgets
+only when :func:`vbox` builds a box.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from .questions import Question
 
-__all__ = ["CSS_CLASS", "KEY", "StaticCopy", "box_html", "question_html", "run_note"]
+__all__ = ["CSS_CLASS", "KEY", "StaticCopy", "box_html", "question_html", "run_note", "vbox"]
 
 KEY = "trilateral"
 CSS_CLASS = "trilateral-static"
@@ -148,3 +150,29 @@ class StaticCopy:
         data = dict(data)
         data["text/html"] = self._static_html()
         return data, {KEY: {"static": self.static_kind, **self._static_marker()}}
+
+
+@lru_cache(maxsize=1)
+def _vbox_class() -> type:
+    import ipywidgets as w
+
+    class CopyBox(StaticCopy, w.VBox):
+        """A VBox whose display carries the copy given when it was built."""
+
+        _copy_html = ""
+
+        def _static_html(self) -> str:
+            return self._copy_html
+
+    return CopyBox
+
+
+def vbox(children: Sequence[Any], copy_html: str, kind: str) -> Any:
+    """An ``ipywidgets.VBox`` of ``children`` whose display carries
+    ``copy_html`` (from :func:`box_html`) as its static copy."""
+    if not copy_html.startswith(f'<div class="{CSS_CLASS}"'):
+        raise ValueError("copy_html must be a static copy made by box_html() or question_html()")
+    box = _vbox_class()(list(children))
+    box._copy_html = copy_html
+    box.static_kind = kind
+    return box

@@ -232,6 +232,9 @@ def draw_triangle(
     return fig
 
 
+_MODEL_LABELS = {"min": "weakest leg", "geometric": "geometric mean", "mean": "mean"}
+
+
 def explorer(
     legs: Sequence[float] = (7.0, 7.0, 3.0),
     model: str = "min",
@@ -264,7 +267,7 @@ def explorer(
         for name, v in zip(LEGS, start, strict=True)
     ]
     chooser = w.ToggleButtons(
-        options=[("weakest leg", "min"), ("geometric mean", "geometric"), ("mean", "mean")],
+        options=[(label, key) for key, label in _MODEL_LABELS.items()],
         value=model,
         description="Model",
     )
@@ -289,4 +292,14 @@ def explorer(
     for control in (*sliders, chooser, spill):
         control.observe(redraw, names="value")
     redraw()
-    return w.VBox([*sliders, chooser, spill, out])
+    from .staticcopy import box_html, run_note, vbox
+
+    copy = box_html(
+        "Triangle explorer.",
+        [f"{name} leg: {v}" for name, v in zip(LEGS, start, strict=True)]
+        + [f"Model: {_MODEL_LABELS[model]}",
+           "Spillover: 0.0"],
+        run_note("change the legs, the model and the spillover"),
+        kind="triangle",
+    )
+    return vbox([*sliders, chooser, spill, out], copy, "triangle")
