@@ -282,16 +282,24 @@ def explorer(
     )
     out = w.Output()
 
+    def figure() -> Any:
+        return draw_triangle([s.value for s in sliders], chooser.value, spill=spill.value)
+
     def redraw(_change: Any = None) -> None:
         out.clear_output(wait=True)
         with out:
-            fig = draw_triangle([s.value for s in sliders], chooser.value, spill=spill.value)
+            fig = figure()
             display(fig)
             plt.close(fig)
 
     for control in (*sliders, chooser, spill):
         control.observe(redraw, names="value")
-    redraw()
+    # The first drawing goes straight into the Output's outputs: capturing
+    # with `with out:` while the cell still runs can leave a notebook runner
+    # (Voilà's, nbclient issue 312) waiting for ever on this cell.
+    first = figure()
+    out.append_display_data(first)
+    plt.close(first)
     from .staticcopy import box_html, run_note, vbox
 
     copy = box_html(
