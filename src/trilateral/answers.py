@@ -68,7 +68,7 @@ ANSWERS_FILE = "answers.json"
 UNREADABLE_FILE = "answers.unreadable.json"
 ENV_DIR = "TRILATERAL_ANSWERS_DIR"
 _SALT = "trilateral-answers-v1"
-_AGAIN = "Answer the question in its widget again and press Submit."
+_AGAIN = "Answer the question in its widget again, press Submit, then run this cell again."
 
 
 class AnswersFileError(ValueError):
@@ -342,7 +342,7 @@ def require(question_id: str) -> str | tuple[str, ...]:
         )
         raise AssertionError(
             f"No saved answer to {question_id!r}: {where}. "
-            "Answer the question in its widget and press Submit."
+            "Answer the question in its widget, press Submit, then run this cell again."
         )
     return found.answer
 
