@@ -33,6 +33,7 @@ import pytest
 from playwright.sync_api import expect
 
 from trilateral.checkers import check
+from trilateral.publishing.savehook import WIDGET_VIEW
 from trilateral.questions import load_bank
 
 from a11y_support import (
@@ -57,7 +58,6 @@ _WIDGET = re.compile(r"bank\.widget\(\s*['\"]([a-z0-9-]+)['\"]\s*\)")
 # same as text written to stderr; `application/vnd.jupyter.error` matches nothing.
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
 WIDGET_BROKEN = ("model not found", "Error displaying widget", "Loading widget...")
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _norm(text: str) -> str:

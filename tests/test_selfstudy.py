@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from trilateral.publishing import selfstudy
+from trilateral.publishing import savehook, selfstudy
 
 from browser_support import free_port
 
@@ -129,8 +129,8 @@ def test_saving_keeps_static_widget_copies_with_the_saved_answer(lab, monkeypatc
     assert status in (200, 201)
     saved = json.loads((section / "quiz.ipynb").read_text(encoding="utf-8"))
     graded, check = saved["cells"][0]["outputs"]
-    assert "application/vnd.jupyter.widget-view+json" not in graded["data"]
-    assert "application/vnd.jupyter.widget-view+json" not in check["data"]
+    assert savehook.WIDGET_VIEW not in graded["data"]
+    assert savehook.WIDGET_VIEW not in check["data"]
     copy = "".join(graded["data"]["text/html"])  # nbformat may store lines
     assert "Your saved answer (" in copy
     assert f"&#10004; {html.escape(choice)}</b> (your saved answer)" in copy

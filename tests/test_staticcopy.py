@@ -118,6 +118,23 @@ def test_refresh_says_when_nothing_or_nothing_usable_is_saved(folder: Path) -> N
     assert "Your saved answer could not be read" in text and "✔" not in text
 
 
+def test_refresh_says_when_the_saved_answer_is_no_longer_an_option(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bank = load_bank(folder / "questions.yaml")
+    old = bank[GRADED].options[0].text
+    answers.save(GRADED, old, folder)
+    bank_file = folder / "questions.yaml"
+    bank_file.write_text(bank_file.read_text(encoding="utf-8").replace(old, "A reworded option"),
+                         encoding="utf-8")
+    nb = _notebook(_output(load_bank(bank_file).widget(GRADED)))
+    server_root = folder / "elsewhere"  # the server runs from its root, not the section
+    server_root.mkdir()
+    monkeypatch.chdir(server_root)
+    savehook.refresh(nb, folder)
+    text = _text(nb["cells"][0]["outputs"][0]["data"]["text/html"])
+    assert "not one of the question's options" in text and "✔" not in text
+
+
 def test_the_hook_never_stops_a_save(folder: Path) -> None:
     class Manager:
         root_dir = str(folder)

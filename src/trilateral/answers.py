@@ -172,12 +172,13 @@ def load(folder: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
-def _options(question_id: str) -> tuple[str, tuple[str, ...]] | None:
-    """(kind, option texts) of a graded question from a bank beside the notebook."""
+def _options(question_id: str, folder: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(kind, option texts) of a graded question from a bank beside the
+    answers file (``folder``) or the notebook."""
     from .questions import QuestionError, load_bank
 
-    for folder in dict.fromkeys([Path.cwd(), answers_dir()]):
-        bank_file = folder / "questions.yaml"
+    for where in dict.fromkeys([folder, Path.cwd(), answers_dir()]):
+        bank_file = where / "questions.yaml"
         if not bank_file.is_file():
             continue
         try:
@@ -222,7 +223,7 @@ def entry(question_id: str, folder: str | Path | None = None) -> Entry | None:
         raise AnswersFileError(
             f"{where} was changed outside the widget (its fingerprint does not match)."
         )
-    known = _options(question_id)
+    known = _options(question_id, _folder(folder))
     if known is not None:
         kind, texts = known
         chosen = [answer] if isinstance(answer, str) else list(answer)

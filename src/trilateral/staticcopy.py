@@ -31,7 +31,10 @@ from typing import Any
 
 from .questions import Question
 
-__all__ = ["CSS_CLASS", "KEY", "StaticCopy", "box_html", "question_html", "run_note", "vbox"]
+__all__ = [
+    "CSS_CLASS", "KEY", "StaticCopy", "box_html", "question_html", "run_note", "shown_time",
+    "vbox",
+]
 
 KEY = "trilateral"
 CSS_CLASS = "trilateral-static"
@@ -42,6 +45,11 @@ _SAVED = "border-left:4px solid #0072B2;padding:4px 8px;background:#e6f1f8;color
 
 def _esc(text: str) -> str:
     return html.escape(str(text)).replace("\n", "<br>")
+
+
+def shown_time(iso: str) -> str:
+    """A saved answer's time (ISO 8601, UTC) as the widget and its copy show it."""
+    return iso.replace("T", " ").replace("+00:00", " UTC")
 
 
 def run_note(what: str) -> str:

@@ -304,9 +304,8 @@ def explorer(
 
     copy = box_html(
         "Triangle explorer.",
-        [f"{name} leg: {v}" for name, v in zip(LEGS, start, strict=True)]
-        + [f"Model: {_MODEL_LABELS[model]}",
-           "Spillover: 0.0"],
+        [f"{s.description} leg: {s.value}" for s in sliders]
+        + [f"Model: {_MODEL_LABELS[chooser.value]}", f"Spillover: {spill.value}"],
         run_note("change the legs, the model and the spillover"),
         kind="triangle",
     )

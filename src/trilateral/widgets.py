@@ -34,7 +34,7 @@ import ipywidgets as w
 
 from .checkers import Result, check
 from .questions import Question
-from .staticcopy import StaticCopy, question_html
+from .staticcopy import StaticCopy, question_html, shown_time
 
 __all__ = [
     "Exercise",
@@ -81,7 +81,23 @@ def _option_boxes(question: Question) -> list[w.Checkbox]:
     ]
 
 
-class Exercise(StaticCopy, w.VBox):
+class _QuestionCopy(StaticCopy):
+    """The static copy of a question's widget, marked with the question's id.
+
+    The copy a kernel makes names no saved answer; the course's save hook
+    writes it in (:mod:`trilateral.publishing.savehook`).
+    """
+
+    question: Question
+
+    def _static_html(self) -> str:
+        return question_html(self.question)
+
+    def _static_marker(self) -> dict:
+        return {"question": self.question.id}
+
+
+class Exercise(_QuestionCopy, w.VBox):
     """Base class: a prompt, the answer controls, a Check button, feedback.
 
     Its display also carries a static copy (see :mod:`trilateral.staticcopy`),
@@ -142,12 +158,6 @@ class Exercise(StaticCopy, w.VBox):
     def __repr__(self) -> str:
         # Stable text for stored notebook outputs (no widget ids).
         return f"<{self.kind_label} {self.question.id!r}>"
-
-    def _static_html(self) -> str:
-        return question_html(self.question)
-
-    def _static_marker(self) -> dict:
-        return {"question": self.question.id}
 
 
 class MultipleChoiceExercise(Exercise):
@@ -262,7 +272,7 @@ class GradedPlaceholder:
         )
 
 
-class GradedExercise(StaticCopy, w.VBox):
+class GradedExercise(_QuestionCopy, w.VBox):
     """A graded question: Submit saves the answer; no right or wrong is shown.
 
     Its static copy names no answer: the course's server writes the answer
@@ -343,7 +353,7 @@ class GradedExercise(StaticCopy, w.VBox):
         self.saved = found.answer
         self._select(found.answer)
         self._show(
-            f"Saved answer ({_when(found.saved)}): {self._describe(found.answer)}. "
+            f"Saved answer ({shown_time(found.saved)}): {self._describe(found.answer)}. "
             "You can change it and submit again until you hand in the assignment; "
             "it is graded after that.",
             saved=True,
@@ -379,7 +389,7 @@ class GradedExercise(StaticCopy, w.VBox):
             )
             return False
         self.saved = tuple(answer) if isinstance(answer, list) else answer
-        when = _when(str(self._answers.load().get(self.question.id, {}).get("saved", "")))
+        when = shown_time(str(self._answers.load().get(self.question.id, {}).get("saved", "")))
         text = (
             f"Saved ({when}): {self._describe(answer)}. You can change it and submit again "
             "until you hand in the assignment; it is graded after that."
@@ -389,16 +399,6 @@ class GradedExercise(StaticCopy, w.VBox):
 
     def __repr__(self) -> str:
         return f"<{self.kind_label} {self.question.id!r}>"
-
-    def _static_html(self) -> str:
-        return question_html(self.question)
-
-    def _static_marker(self) -> dict:
-        return {"question": self.question.id}
-
-
-def _when(iso: str) -> str:
-    return iso.replace("T", " ").replace("+00:00", " UTC")
 
 
 def _same(a, b) -> bool:

@@ -23,7 +23,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..staticcopy import KEY, question_html
+from ..staticcopy import KEY, question_html, shown_time
 
 __all__ = ["HOOK", "WIDGET_VIEW", "pre_save", "refresh"]
 
@@ -35,28 +35,19 @@ HOOK = "trilateral.publishing.savehook.pre_save"
 BANK = "questions.yaml"
 
 
-def _graded_copy(qid: str, folder: Path, banks: dict[Path, Any]) -> str | None:
+def _graded_copy(qid: str, folder: Path) -> str | None:
     """The copy of graded question ``qid`` with its saved answer, or None."""
     from .. import answers
     from ..questions import QuestionError, load_bank
 
-    bank_file = folder / BANK
-    if bank_file not in banks:
-        try:
-            banks[bank_file] = load_bank(bank_file) if bank_file.is_file() else None
-        except (QuestionError, OSError):
-            banks[bank_file] = None
-    bank = banks[bank_file]
-    if bank is None:
-        return None
     try:
-        question = bank[qid]
-    except KeyError:
+        question = load_bank(folder / BANK)[qid]  # read once while unchanged
+    except (QuestionError, OSError, KeyError):
         return None
     if not question.graded:
         return None
     try:
-        found = answers.entry(qid, folder)
+        found = answers.entry(qid, folder)  # also checks it is one of the options
     except answers.AnswersFileError as exc:
         return question_html(question, problem=f"Your saved answer could not be read: {exc}")
     except OSError as exc:
@@ -64,13 +55,8 @@ def _graded_copy(qid: str, folder: Path, banks: dict[Path, Any]) -> str | None:
                              problem=f"Your saved answer could not be read ({exc.strerror}).")
     if found is None:
         return question_html(question, looked_up=True)
-    texts = {o.text for o in question.options}
-    chosen = [found.answer] if isinstance(found.answer, str) else list(found.answer)
-    if any(c not in texts for c in chosen):
-        return question_html(question,
-                             problem="Your saved answer is not one of this question's options.")
-    when = found.saved.replace("T", " ").replace("+00:00", " UTC")
-    return question_html(question, found.answer, saved_at=when, looked_up=True)
+    return question_html(question, found.answer, saved_at=shown_time(found.saved),
+                         looked_up=True)
 
 
 def refresh(notebook: dict, folder: str | Path) -> int:
@@ -84,7 +70,6 @@ def refresh(notebook: dict, folder: str | Path) -> int:
     if not isinstance(notebook, dict):
         raise ValueError(f"refresh() needs a notebook dict, got {type(notebook).__name__}")
     folder = Path(folder)
-    banks: dict[Path, Any] = {}
     turned = 0
     for cell in notebook.get("cells", []):
         for output in cell.get("outputs", []) or []:
@@ -95,7 +80,7 @@ def refresh(notebook: dict, folder: str | Path) -> int:
             if WIDGET_VIEW not in data or "text/html" not in data:
                 continue
             if mark.get("static") == "graded" and isinstance(mark.get("question"), str):
-                copy = _graded_copy(mark["question"], folder, banks)
+                copy = _graded_copy(mark["question"], folder)
                 if copy is not None:
                     data["text/html"] = copy
             del data[WIDGET_VIEW]
